@@ -1,0 +1,1 @@
+"""Users, sign-in with password or magic link, sessions."""

@@ -1,0 +1,228 @@
+"""Account rules: users, passwords, magic links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from eventhub.accounts.models import MagicLink, User, new_session_nonce
+from eventhub.db import utcnow
+from eventhub.errors import ValidationError
+from eventhub.extensions import db
+from eventhub.mail import queue_mail
+
+MIN_PASSWORD_LENGTH = 10
+# Compared against when the user does not exist, so timing tells nothing.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def normalize_email(email: str) -> str:
+    """The canonical form of an address: trimmed and lower-cased."""
+    return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    """A normalised, syntactically valid address, or a ValidationError."""
+    email = normalize_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError(_("Skriv en gyldig e-mailadresse, fx navn@kommune.dk."), "email")
+    return email
+
+
+def get_user_by_email(email: str) -> User | None:
+    """The user with this address, if any."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def get_or_create_user(email: str, name: str = "") -> User:
+    """The user with this address, created without a password if new."""
+    email = check_email(email)
+    user = get_user_by_email(email)
+    if user is None:
+        user = User(email=email, name=name.strip())
+        db.session.add(user)
+        db.session.flush()
+    elif name and not user.name:
+        user.name = name.strip()
+    return user
+
+
+def check_password_rules(password: str) -> None:
+    """Staff passwords: at least 10 characters, not only digits."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            _("Adgangskoden skal have mindst %(n)d tegn.", n=MIN_PASSWORD_LENGTH), "password"
+        )
+    if password.isdigit():
+        raise ValidationError(_("Adgangskoden må ikke kun bestå af tal."), "password")
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store a new password; other sessions are signed out."""
+    check_password_rules(password)
+    user.password_hash = generate_password_hash(password)
+    user.session_nonce = new_session_nonce()
+    db.session.flush()
+
+
+def create_admin(email: str, password: str, name: str = "") -> User:
+    """Create a platform admin, or make an existing user one with this password."""
+    user = get_or_create_user(email, name)
+    user.is_admin = True
+    set_password(user, password)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user whose email and password match; one vague error otherwise."""
+    user = get_user_by_email(email)
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise ValidationError(_("Forkert e-mail eller adgangskode."))
+    if not check_password_hash(user.password_hash, password or ""):
+        raise ValidationError(_("Forkert e-mail eller adgangskode."))
+    if not user.is_active:
+        raise ValidationError(_("Kontoen er lukket. Kontakt arrangøren."))
+    return user
+
+
+def record_login(user: User) -> None:
+    """Note when the user signed in."""
+    user.last_login_at = utcnow()
+    db.session.flush()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Invalidate every session of this user, this one included."""
+    user.session_nonce = new_session_nonce()
+    db.session.flush()
+
+
+def load_user(session_id: str) -> User | None:
+    """The user for a Flask-Login session id ``<id>:<nonce>``."""
+    user_id, _sep, nonce = (session_id or "").partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not secrets.compare_digest(user.session_nonce, nonce):
+        return None
+    return user
+
+
+# Magic links -----------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="magic-link")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def safe_next_url(next_url: str | None) -> str | None:
+    """Only same-site paths may be a redirect target."""
+    if next_url and next_url.startswith("/") and not next_url.startswith("//") \
+            and "\\" not in next_url:
+        return next_url[:500]
+    return None
+
+
+def create_magic_link(email: str, next_url: str | None = None) -> str:
+    """A signed, single-use, expiring sign-in URL for this address."""
+    email = check_email(email)
+    secret = secrets.token_urlsafe(32)
+    max_age = current_app.config["MAGIC_LINK_MAX_AGE"]
+    link = MagicLink(
+        email=email,
+        secret_hash=_hash(secret),
+        next_url=safe_next_url(next_url),
+        expires_at=utcnow() + timedelta(seconds=max_age),
+    )
+    db.session.add(link)
+    db.session.flush()
+    token = _serializer().dumps({"i": link.id, "s": secret})
+    return current_app.config["BASE_URL"] + url_for("accounts.magic", token=token)
+
+
+def send_magic_link(email: str, next_url: str | None = None) -> None:
+    """Queue a sign-in link to this address (whether or not it has an account yet)."""
+    email = check_email(email)
+    url = create_magic_link(email, next_url)
+    minutes = current_app.config["MAGIC_LINK_MAX_AGE"] // 60
+    queue_mail(email, "magic_link", kind="magic-link", url=url, minutes=minutes)
+
+
+@dataclass
+class MagicLinkProblem(Exception):
+    """Why a link cannot sign anyone in; ``email`` is set when a new link may be offered."""
+
+    reason: str  # "expired" | "used" | "invalid"
+    email: str | None = None
+
+
+def _read_link(token: str) -> MagicLink:
+    """The link a token names, if its signature, age and secret hold; else a problem."""
+    serializer = _serializer()
+    try:
+        payload = serializer.loads(token, max_age=current_app.config["MAGIC_LINK_MAX_AGE"])
+    except SignatureExpired:
+        _ok, payload = serializer.loads_unsafe(token)
+        link_id = payload.get("i") if isinstance(payload, dict) else None
+        link = db.session.get(MagicLink, link_id) if isinstance(link_id, int) else None
+        raise MagicLinkProblem("expired", link.email if link else None)
+    except BadSignature:
+        raise MagicLinkProblem("invalid")
+    if not isinstance(payload, dict) or not isinstance(payload.get("i"), int) \
+            or not isinstance(payload.get("s"), str):
+        raise MagicLinkProblem("invalid")
+    link = db.session.get(MagicLink, payload["i"])
+    if link is None or not secrets.compare_digest(link.secret_hash, _hash(payload["s"])):
+        raise MagicLinkProblem("invalid")
+    if link.expires_at <= utcnow():
+        raise MagicLinkProblem("expired", link.email)
+    if link.used_at is not None:
+        raise MagicLinkProblem("used", link.email)
+    return link
+
+
+def check_magic_link(token: str) -> MagicLinkProblem | None:
+    """Why this link cannot be used, or None if it can (the link is not spent)."""
+    try:
+        _read_link(token)
+    except MagicLinkProblem as problem:
+        return problem
+    return None
+
+
+def consume_magic_link(token: str) -> tuple[User, str | None]:
+    """Sign in with a link: the user (created if new) and where to go next.
+
+    The link is spent by a conditional UPDATE, so two clicks racing each other
+    cannot both succeed.
+    """
+    link = _read_link(token)
+    spent = db.session.execute(
+        update(MagicLink)
+        .where(MagicLink.id == link.id, MagicLink.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise MagicLinkProblem("used", link.email)
+    user = get_or_create_user(link.email)
+    if not user.is_active:
+        raise MagicLinkProblem("invalid")
+    link.user_id = user.id
+    return user, link.next_url

@@ -1,0 +1,141 @@
+"""Sign in with password or magic link, sign out, my account."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from eventhub.accounts import services
+from eventhub.accounts.forms import LoginForm, MagicLinkForm, PasswordForm
+from eventhub.errors import ValidationError
+from eventhub.extensions import db, limiter
+from eventhub.forms import ActionForm
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _magic_limit() -> str:
+    return current_app.config["RATELIMIT_MAGIC_LINK"]
+
+
+def _sign_in(user) -> None:
+    """A fresh session on sign-in (no fixation); the language choice survives."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+        session.permanent = True
+    login_user(user, remember=False)
+    services.record_login(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    magic_form = MagicLinkForm(next=request.args.get("next", ""), formdata=None)
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except ValidationError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            _sign_in(user)
+            db.session.commit()
+            flash(_("Du er logget ind."), "success")
+            return redirect(services.safe_next_url(form.next.data) or url_for("manage.home"))
+    return render_template("accounts/login.html", form=form, magic_form=magic_form)
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@limiter.limit(_magic_limit, methods=["POST"])
+def magic_request():
+    form = MagicLinkForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            services.send_magic_link(form.email.data, form.next.data)
+        except ValidationError as exc:
+            form.email.errors.append(exc.message)
+        else:
+            db.session.commit()
+            return render_template("accounts/magic_sent.html", email=form.email.data.strip())
+    return render_template("accounts/magic_request.html", form=form)
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def magic(token: str):
+    """GET shows a button; only the POST spends the link, so mail scanners cannot."""
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user, next_url = services.consume_magic_link(token)
+        except services.MagicLinkProblem as problem:
+            db.session.rollback()
+            return _magic_problem(problem)
+        _sign_in(user)
+        db.session.commit()
+        flash(_("Du er logget ind."), "success")
+        return redirect(next_url or url_for("accounts.account"))
+    problem = services.check_magic_link(token)
+    if problem is not None:
+        return _magic_problem(problem)
+    return render_template("accounts/magic_confirm.html", form=form)
+
+
+def _magic_problem(problem: services.MagicLinkProblem):
+    retry = MagicLinkForm(email=problem.email or "", formdata=None)
+    status = 410 if problem.reason in ("expired", "used") else 400
+    return render_template("accounts/magic_problem.html", reason=problem.reason, form=retry), status
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+        session.permanent = True
+    flash(_("Du er logget ud."), "info")
+    return redirect(url_for("events.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(current_user, form.password.data)
+        except ValidationError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            login_user(current_user)  # the nonce changed: keep this session signed in
+            db.session.commit()
+            flash(_("Din adgangskode er gemt. Andre steder er du logget ud."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, action_form=ActionForm())
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    services.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("Du er logget ud alle steder."), "info")
+    return redirect(url_for("accounts.login"))

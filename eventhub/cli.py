@@ -1,0 +1,105 @@
+"""The ``eventhub`` command: Flask's CLI plus EventHub's own commands."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from eventhub.extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_admin, send_mail, demo, upgrade_db):
+        app.cli.add_command(command)
+
+
+@click.command("create-admin")
+@click.option("--email", required=True, help="The admin's email address.")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--name", default="", help="Display name.")
+@with_appcontext
+def create_admin(email: str, password: str, name: str) -> None:
+    """Create a platform admin (or make an existing user one)."""
+    from eventhub.accounts.services import create_admin as make_admin
+    from eventhub.errors import ValidationError
+
+    try:
+        user = make_admin(email, password, name)
+    except ValidationError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Admin {user.email} is ready.")
+
+
+@click.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep delivering every --interval seconds.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def send_mail(loop: bool, interval: float) -> None:
+    """Deliver queued mail from the outbox (retrying failures with backoff)."""
+    from eventhub.mail import deliver_due
+
+    while True:
+        sent, failed = deliver_due()
+        db.session.remove()
+        if sent or failed or not loop:
+            click.echo(f"Sent {sent}, failed {failed}.")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@click.command("upgrade-db")
+@with_appcontext
+def upgrade_db() -> None:
+    """Create or migrate the database to the newest revision (same as `db upgrade`)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is up to date.")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo data and stop.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Migrate the database, load the Del & Genbrug demo event and serve it."""
+    from flask_migrate import upgrade
+
+    from eventhub.demo import load_demo
+    from eventhub.mail import start_worker_thread
+
+    upgrade()
+    login = load_demo()
+    db.session.commit()
+    app = current_app._get_current_object()
+    click.echo("")
+    click.echo("EventHub demo is ready: event /e/del-genbrug-2026")
+    click.echo(f"  Admin login: {login.email}  password: {login.password}")
+    click.echo(f"  Mail goes to: {app.config['MAIL_FOLDER']}")
+    if no_serve:
+        return
+    click.echo(f"  Open http://{host}:{port}/")
+    start_worker_thread(app)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _create_app():
+    from eventhub import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Entry point of the ``eventhub`` console script."""
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
+                     help="EventHub: events for sharing and reusing welfare technology.")
+    cli.main(prog_name="eventhub")

@@ -1,0 +1,183 @@
+"""The Del & Genbrug demo event. Loading it twice changes nothing.
+
+All people are fictional; the municipalities are real (reference data).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from eventhub.accounts.models import User
+from eventhub.accounts.services import create_admin, get_or_create_user, set_password
+from eventhub.events.models import (
+    CHECKIN,
+    COMMUNITY_MANAGER,
+    COMPANY,
+    KNOWLEDGE,
+    ORGANIZER,
+    PUBLISHED,
+    Event,
+    EventRole,
+    Organization,
+)
+from eventhub.events.services import find_or_create_organization
+from eventhub.extensions import db
+from eventhub.registration.models import CONFIRMED, PENDING, WAITLISTED, Registration
+from eventhub.timeutil import from_local
+
+DEMO_SLUG = "del-genbrug-2026"
+ADMIN_EMAIL = "admin@example.com"
+
+DESCRIPTION = """\
+En dag hvor kommuner, regioner og virksomheder viser hinanden velfærdsteknologi, der \
+virker – så den næste kommune kan genbruge løsningen i stedet for at bygge sin egen.
+
+Programmet:
+09:00 Morgenkaffe og registrering
+09:30 Keynote: Fra pilot til drift – hvorfor spredning er det svære
+10:15 Kommunale cases: skærmbesøg i hjemmeplejen (Aarhus), sensorer mod fald (Odense), \
+digital genoptræning (Aalborg)
+12:00 Frokost og netværk
+13:00 Workshops med tilmelding: Gevinstrealisering med MAST · Indkøb i fællesskab · \
+Fra 'ikke opfundet her' til 'godt fundet der'
+14:30 Pitch: fem løsninger på fem minutter hver
+15:30 Afstemning: hvilke løsninger vil I afprøve næste år?
+16:00 Tak for i dag
+"""
+
+# (name, job title, organization, kind or None for reference data, status)
+PARTICIPANTS = [
+    ("Mette Holm", "Udviklingskonsulent", "Aarhus Kommune", None, CONFIRMED),
+    ("Søren Kjær", "Teamleder, hjemmeplejen", "Odense Kommune", None, CONFIRMED),
+    ("Line Vestergaard", "Projektleder, velfærdsteknologi", "Aalborg Kommune", None, CONFIRMED),
+    ("Jonas Friis", "Digitaliseringschef", "Københavns Kommune", None, CONFIRMED),
+    ("Camilla Bach", "Terapeut", "Esbjerg Kommune", None, CONFIRMED),
+    ("Henrik Dahl", "Sundhedschef", "Svendborg Kommune", None, CONFIRMED),
+    ("Pernille Krogh", "Sygeplejerske", "Randers Kommune", None, CONFIRMED),
+    ("Anders Lund", "IT-arkitekt", "Region Midtjylland", None, CONFIRMED),
+    ("Rikke Juhl", "Konsulent", "Region Syddanmark", None, CONFIRMED),
+    ("Thomas Brandt", "Innovationskonsulent", "Vejle Kommune", None, CONFIRMED),
+    ("Maria Skov", "Ergoterapeut", "Viborg Kommune", None, CONFIRMED),
+    ("Peter Munk", "Leder af hjælpemiddelcentret", "Herning Kommune", None, CONFIRMED),
+    ("Louise Thygesen", "Projektleder", "Sønderborg Kommune", None, CONFIRMED),
+    ("Kasper Winther", "Chefkonsulent", "Roskilde Kommune", None, CONFIRMED),
+    ("Ida Mortensen", "Fysioterapeut", "Holbæk Kommune", None, CONFIRMED),
+    ("Martin Ravn", "Digitaliseringskonsulent", "Næstved Kommune", None, CONFIRMED),
+    ("Anne Kirkegaard", "Områdeleder", "Horsens Kommune", None, CONFIRMED),
+    ("Jesper Bundgaard", "Velfærdsteknologisk konsulent", "Silkeborg Kommune", None, CONFIRMED),
+    ("Signe Lauridsen", "Udviklingssygeplejerske", "Kolding Kommune", None, CONFIRMED),
+    ("Morten Eskildsen", "Konsulent", "Frederiksberg Kommune", None, CONFIRMED),
+    ("Helle Bjerre", "Teamleder, rehabilitering", "Gentofte Kommune", None, CONFIRMED),
+    ("Rasmus Toft", "Projektmedarbejder", "Hjørring Kommune", None, CONFIRMED),
+    ("Nanna Sørensen", "Leder, sundhedsinnovation", "Region Hovedstaden", None, CONFIRMED),
+    ("Frederik Boesen", "Produktchef", "Tryghedsteknik ApS", COMPANY, CONFIRMED),
+    ("Karina Ebbesen", "Direktør", "Skærmbesøg A/S", COMPANY, CONFIRMED),
+    ("Ole Stenholt", "Salgschef", "SensorHjem ApS", COMPANY, CONFIRMED),
+    ("Birgitte Hald", "Forsker", "Center for Velfærdsteknologisk Evaluering", KNOWLEDGE,
+     CONFIRMED),
+    ("Mads Overgaard", "Ph.d.-studerende", "Institut for Sundhedsinnovation", KNOWLEDGE,
+     CONFIRMED),
+    ("Trine Nygaard", "Konsulent", "Lolland Kommune", None, CONFIRMED),
+    ("Lars Hvidberg", "Sektionsleder", "Thisted Kommune", None, CONFIRMED),
+    ("Charlotte Iversen", "Projektleder", "Bornholms Regionskommune", None, CONFIRMED),
+    ("Niels Kragh", "Konsulent", "Guldborgsund Kommune", None, PENDING),
+    ("Sara Dam", "Sygeplejerske", "Fredericia Kommune", None, PENDING),
+    ("Emil Schou", "Studentermedhjælper", "Region Sjælland", None, WAITLISTED),
+    ("Julie Præstegaard", "Udviklingskonsulent", "Faaborg-Midtfyn Kommune", None, WAITLISTED),
+    ("Bo Lykke", "Chefkonsulent", "Region Nordjylland", None, WAITLISTED),
+]
+
+STAFF = [
+    ("Anna Kragelund", "arrangoer@example.com", ORGANIZER),
+    ("Kim Hedegaard", "community@example.com", COMMUNITY_MANAGER),
+    ("Lene Poulsen", "checkin@example.com", CHECKIN),
+]
+
+
+@dataclass
+class DemoLogin:
+    email: str
+    password: str
+
+
+def _email_for(name: str, organization: str) -> str:
+    local = ".".join(name.lower().split())
+    domain = organization.lower().replace(" kommune", "").replace(" ", "-")
+    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("é", "e")):
+        local, domain = local.replace(a, b), domain.replace(a, b)
+    domain = "".join(ch for ch in domain if ch.isalnum() or ch == "-")
+    return f"{local}@{domain}.example.dk"
+
+
+def _demo_event() -> Event:
+    event = db.session.scalar(select(Event).where(Event.slug == DEMO_SLUG))
+    if event is None:
+        event = Event(
+            slug=DEMO_SLUG,
+            title="Del & Genbrug 2026",
+            description=DESCRIPTION,
+            venue="Dokk1, Hack Kampmanns Plads 2, 8000 Aarhus C",
+            starts_at=from_local(datetime(2026, 12, 10, 9, 0)),
+            ends_at=from_local(datetime(2026, 12, 10, 16, 0)),
+            capacity=120,
+            registration_opens_at=from_local(datetime(2026, 9, 1, 9, 0)),
+            registration_closes_at=from_local(datetime(2026, 12, 8, 23, 59)),
+            status=PUBLISHED,
+            directory_open_until=date(2027, 6, 30),
+            retention_until=date(2027, 12, 31),
+        )
+        db.session.add(event)
+        db.session.flush()
+    return event
+
+
+def load_demo() -> DemoLogin:
+    """Create the demo event, its staff and participants if missing; return the admin login."""
+    password = secrets.token_urlsafe(9)
+    admin = db.session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    if admin is None:
+        admin = create_admin(ADMIN_EMAIL, password, "Demo Admin")
+    else:
+        set_password(admin, password)
+    event = _demo_event()
+    for name, email, role in STAFF:
+        user = get_or_create_user(email, name)
+        exists = db.session.scalar(
+            select(EventRole.id).where(
+                EventRole.event_id == event.id, EventRole.user_id == user.id,
+                EventRole.role == role,
+            )
+        )
+        if not exists:
+            db.session.add(EventRole(event_id=event.id, user_id=user.id, role=role))
+    have = set(
+        db.session.scalars(select(Registration.email).where(Registration.event_id == event.id))
+    )
+    for name, job_title, org_name, kind, status in PARTICIPANTS:
+        email = _email_for(name, org_name)
+        if email in have:
+            continue
+        org = _organization(org_name, kind)
+        db.session.add(
+            Registration(
+                event_id=event.id, name=name, email=email, organization_id=org.id,
+                job_title=job_title, status=status,
+            )
+        )
+    db.session.flush()
+    return DemoLogin(ADMIN_EMAIL, password)
+
+
+def _organization(name: str, kind: str | None) -> Organization:
+    if kind is None:  # reference data must already be there
+        from eventhub.events.models import name_key
+
+        org = db.session.scalar(select(Organization).where(Organization.name_key == name_key(name)))
+        if org is None:
+            raise LookupError(f"reference organization missing: {name}")
+        return org
+    return find_or_create_organization(name, kind)

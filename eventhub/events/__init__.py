@@ -1,0 +1,1 @@
+"""Events, organizations and the staff roles on each event."""

@@ -1,0 +1,68 @@
+"""Event and staff forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import NumberRange
+
+from eventhub.events.models import EVENT_ROLES, EVENT_STATUSES
+from eventhub.forms import (
+    ChoiceField,
+    DayField,
+    LocalDateTimeField,
+    NumberField,
+    max_length,
+    optional,
+    required,
+)
+
+
+def status_choices():
+    labels = {
+        "draft": _l("Kladde (kun synlig for arrangører)"),
+        "published": _l("Offentliggjort"),
+        "closed": _l("Lukket for tilmelding"),
+        "archived": _l("Arkiveret"),
+    }
+    return [(s, labels[s]) for s in EVENT_STATUSES]
+
+
+def role_choices():
+    labels = {
+        "organizer": _l("Arrangør"),
+        "community_manager": _l("Community manager"),
+        "checkin": _l("Check-in"),
+    }
+    return [(r, labels[r]) for r in EVENT_ROLES]
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[required(_l("Skriv en titel.")), max_length(200)])
+    slug = StringField(
+        _l("Kortnavn i adressen"),
+        description=_l("Bruges i adressen /e/kortnavn. Små bogstaver, tal og bindestreger."),
+        validators=[optional(), max_length(80)],
+    )
+    description = TextAreaField(_l("Beskrivelse"), validators=[optional(), max_length(20000)])
+    venue = StringField(_l("Sted"), validators=[optional(), max_length(300)])
+    starts_at = LocalDateTimeField(_l("Start"), validators=[required(_l("Angiv start."))])
+    ends_at = LocalDateTimeField(_l("Slut"), validators=[required(_l("Angiv slut."))])
+    capacity = NumberField(
+        _l("Antal pladser"),
+        description=_l("Tomt felt: ingen grænse."),
+        validators=[optional(), NumberRange(min=0, max=100000,
+                                            message=_l("Skriv et tal mellem 0 og 100000."))],
+    )
+    registration_opens_at = LocalDateTimeField(_l("Tilmelding åbner"), validators=[optional()])
+    registration_closes_at = LocalDateTimeField(_l("Tilmelding lukker"), validators=[optional()])
+    status = ChoiceField(_l("Status"), choices=status_choices, default="draft")
+    directory_open_until = DayField(
+        _l("Netværksoversigten er åben til"), validators=[optional()]
+    )
+    retention_until = DayField(_l("Persondata slettes efter"), validators=[optional()])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[required(), max_length(254)])
+    name = StringField(_l("Navn"), validators=[optional(), max_length(200)])
+    role = ChoiceField(_l("Rolle"), choices=role_choices, default="organizer")

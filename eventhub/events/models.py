@@ -1,0 +1,103 @@
+"""Organizations, events and per-event roles."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventhub.accounts.models import User
+from eventhub.db import UTCDateTime, utcnow
+from eventhub.extensions import db
+
+# Organization kinds
+MUNICIPALITY = "municipality"
+REGION = "region"
+COMPANY = "company"
+KNOWLEDGE = "knowledge"
+OTHER = "other"
+ORGANIZATION_KINDS = (MUNICIPALITY, REGION, COMPANY, KNOWLEDGE, OTHER)
+
+# Event statuses, in their usual order
+DRAFT, PUBLISHED, CLOSED, ARCHIVED = "draft", "published", "closed", "archived"
+EVENT_STATUSES = (DRAFT, PUBLISHED, CLOSED, ARCHIVED)
+
+# Roles on one event
+ORGANIZER = "organizer"
+COMMUNITY_MANAGER = "community_manager"
+CHECKIN = "checkin"
+EVENT_ROLES = (ORGANIZER, COMMUNITY_MANAGER, CHECKIN)
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(6))
+
+
+def name_key(name: str) -> str:
+    """Case- and spacing-insensitive key: "Aarhus  kommune" == "aarhus Kommune"."""
+    return " ".join((name or "").split()).casefold()
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default=OTHER, index=True)
+    # Official code: kommunekode (3 digits) or regionskode (108x); None for others.
+    code: Mapped[str | None] = mapped_column(String(4), unique=True)
+    # The region a municipality belongs to (regionskode).
+    region_code: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default=DRAFT, index=True)
+    join_code: Mapped[str] = mapped_column(String(12), unique=True, default=new_join_code)
+    directory_open_until: Mapped[date | None] = mapped_column(Date)
+    retention_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    roles: Mapped[list[EventRole]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (PUBLISHED, CLOSED, ARCHIVED)
+
+
+class EventRole(db.Model):
+    """A staff role of one user on one event."""
+
+    __tablename__ = "event_roles"
+    __table_args__ = (UniqueConstraint("event_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    event: Mapped[Event] = relationship(back_populates="roles")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,196 @@
+"""Public event pages and the organizers' event setup."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from eventhub.errors import ValidationError
+from eventhub.events import services
+from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
+from eventhub.events.models import ORGANIZER, Event
+from eventhub.extensions import db
+from eventhub.forms import ActionForm
+from eventhub.timeutil import from_local, to_local
+
+bp = Blueprint("events", __name__)
+manage_bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.get("/")
+def index():
+    return render_template("events/index.html", events=services.published_events())
+
+
+@bp.get("/e/<slug>")
+def event_page(slug: str):
+    event = services.get_event(slug, current_user)
+    return render_template(
+        "events/event.html",
+        event=event,
+        is_staff=services.is_staff(current_user, event),
+    )
+
+
+@bp.get("/organizations/search")
+def organization_search():
+    """Suggestions for the organization field, as JSON."""
+    query = request.args.get("q", "")[:100]
+    return jsonify(
+        [
+            {"name": org.name, "kind": org.kind, "code": org.code}
+            for org in services.search_organizations(query)
+        ]
+    )
+
+
+# Organizers -------------------------------------------------------------------------------
+
+
+@manage_bp.get("/")
+@login_required
+def home():
+    return render_template(
+        "events/manage_home.html",
+        events=services.events_for_staff(current_user),
+        can_create=services.can_create_events(current_user),
+    )
+
+
+def _form_to_data(form: EventForm) -> services.EventData:
+    slug = (form.slug.data or "").strip().lower() or services.slugify(form.title.data or "")
+    return services.EventData(
+        title=form.title.data or "",
+        slug=slug,
+        description=form.description.data or "",
+        venue=form.venue.data or "",
+        starts_at=from_local(form.starts_at.data),
+        ends_at=from_local(form.ends_at.data),
+        capacity=form.capacity.data,
+        registration_opens_at=from_local(form.registration_opens_at.data),
+        registration_closes_at=from_local(form.registration_closes_at.data),
+        status=form.status.data,
+        directory_open_until=form.directory_open_until.data,
+        retention_until=form.retention_until.data,
+    )
+
+
+def _attach_errors(form: EventForm, exc: ValidationError) -> None:
+    for problem in getattr(exc, "problems", [exc]):
+        field = form[problem.field] if problem.field and problem.field in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [problem.message]
+        else:
+            form.form_errors.append(problem.message)
+
+
+@manage_bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def create_event():
+    if not services.can_create_events(current_user):
+        abort(403)
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(current_user, _form_to_data(form))
+        except ValidationError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Arrangementet er oprettet."), "success")
+            return redirect(url_for("manage.event", slug=event.slug))
+    return render_template("events/edit.html", form=form, event=None), 200 if not form.errors else 422
+
+
+@manage_bp.get("/e/<slug>")
+@login_required
+def event(slug: str):
+    ev = services.get_event_for(slug, current_user)
+    return _manage_page(ev, InviteForm(formdata=None))
+
+
+def _manage_page(ev: Event, invite_form: InviteForm, status: int = 200):
+    return render_template(
+        "events/manage_event.html",
+        event=ev,
+        staff=services.event_staff(ev),
+        invite_form=invite_form,
+        action_form=ActionForm(),
+        can_organize=services.has_role(current_user, ev, ORGANIZER),
+        role_labels=dict(role_choices()),
+        status_labels=dict(status_choices()),
+    ), status
+
+
+def _event_to_form_data(ev: Event) -> dict:
+    return {
+        "title": ev.title, "slug": ev.slug, "description": ev.description, "venue": ev.venue,
+        "starts_at": _naive_local(ev.starts_at), "ends_at": _naive_local(ev.ends_at),
+        "capacity": ev.capacity,
+        "registration_opens_at": _naive_local(ev.registration_opens_at),
+        "registration_closes_at": _naive_local(ev.registration_closes_at),
+        "status": ev.status, "directory_open_until": ev.directory_open_until,
+        "retention_until": ev.retention_until,
+    }
+
+
+def _naive_local(value):
+    local = to_local(value)
+    return local.replace(tzinfo=None) if local else None
+
+
+@manage_bp.route("/e/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    ev = services.get_event_for(slug, current_user, ORGANIZER)
+    form = EventForm(data=_event_to_form_data(ev)) if request.method == "GET" else EventForm()
+    if form.validate_on_submit():
+        try:
+            services.update_event(current_user, ev, _form_to_data(form))
+        except ValidationError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Ændringerne er gemt."), "success")
+            return redirect(url_for("manage.event", slug=ev.slug))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("events/edit.html", form=form, event=ev), status
+
+
+@manage_bp.post("/e/<slug>/staff")
+@login_required
+def invite(slug: str):
+    ev = services.get_event_for(slug, current_user, ORGANIZER)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_staff(current_user, ev, form.email.data, form.role.data,
+                                  form.name.data or "")
+        except ValidationError as exc:
+            db.session.rollback()
+            field = form[exc.field] if exc.field in form else form.email
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Invitationen er sendt til %(email)s.", email=form.email.data.strip()),
+                  "success")
+            return redirect(url_for("manage.event", slug=ev.slug))
+    return _manage_page(ev, form, 422)
+
+
+@manage_bp.post("/e/<slug>/staff/<int:role_id>/remove")
+@login_required
+def remove_staff(slug: str, role_id: int):
+    ev = services.get_event_for(slug, current_user, ORGANIZER)
+    try:
+        services.remove_staff(current_user, ev, role_id)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Rollen er fjernet."), "success")
+    return redirect(url_for("manage.event", slug=ev.slug))

@@ -1,0 +1,95 @@
+"""Form fields with our own (translatable) messages; WTForms ships no Danish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A ``datetime-local`` input read as Copenhagen wall-clock time."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", DATETIME_FORMATS)
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip()
+        for fmt in self.format:
+            try:
+                self.data = datetime.strptime(raw, fmt)
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(_l("Skriv dato og klokkeslæt som dd-mm-åååå tt:mm."))
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+class ChoiceField(SelectField):
+    """A select whose "not a valid choice" message is ours."""
+
+    def pre_validate(self, form):
+        values = [str(value) for value, _label, *_rest in self.iter_choices()]
+        if self.data is None or str(self.data) not in values:
+            raise ValidationError(_l("Vælg en af mulighederne på listen."))
+
+
+def required(message=None):
+    return DataRequired(message=message or _l("Feltet skal udfyldes."))
+
+
+def input_required(message=None):
+    return InputRequired(message=message or _l("Feltet skal udfyldes."))
+
+
+def max_length(n: int):
+    return Length(max=n, message=_l("Højst %(max)d tegn.", max=n))
+
+
+optional = Optional
+
+
+class ActionForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that POST."""
+
+
+class NumberField(IntegerField):
+    """An integer input with our own message for what is not a whole number."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = int(str(valuelist[0]).strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Skriv et helt tal.")) from None
+
+
+class DayField(DateField):
+    """A date input with our own message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = datetime.strptime(str(valuelist[0]).strip(), "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Skriv datoen som dd-mm-åååå.")) from None

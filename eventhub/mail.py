@@ -1,0 +1,248 @@
+"""Outbox: render a mail, queue it in the database, deliver it with retry.
+
+Nothing is sent inside a request. A request queues rows in ``outbox_mails`` and
+commits them with everything else; ``eventhub send-mail`` (or the in-process
+worker thread of the demo) delivers what is due. A failed delivery is retried with
+exponential backoff until ``MAIL_MAX_ATTEMPTS``, then marked failed for an admin to
+see and retry. An SMTP outage therefore loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import smtplib
+import threading
+import time
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale, get_locale
+from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eventhub.db import UTCDateTime, utcnow
+from eventhub.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+
+
+class OutboxMail(db.Model):
+    __tablename__ = "outbox_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_addr: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # [{"filename": ..., "content_type": "text/calendar", "data": base64}]
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def queue_mail(
+    to: str,
+    template: str,
+    *,
+    kind: str = "",
+    locale: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    **context: Any,
+) -> OutboxMail:
+    """Render ``email/<template>.txt`` (subject on its first line) and queue it."""
+    with force_locale(locale or str(get_locale() or "da")):
+        rendered = render_template(f"email/{template}.txt", **context)
+        html = None
+        html_path = Path(current_app.root_path).parent / "templates" / "email" / f"{template}.html"
+        if html_path.exists():
+            html = render_template(f"email/{template}.html", **context)
+    subject, _, body = rendered.lstrip().partition("\n")
+    mail = OutboxMail(
+        to_addr=to,
+        subject=subject.removeprefix("Subject:").strip(),
+        body_text=body.strip() + "\n",
+        body_html=html,
+        kind=kind or template,
+        attachments=[
+            {"filename": name, "content_type": ctype, "data": base64.b64encode(data).decode()}
+            for name, ctype, data in (attachments or [])
+        ],
+    )
+    db.session.add(mail)
+    db.session.flush()
+    return mail
+
+
+def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
+    """The RFC 5322 message for an outbox row."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = mail.to_addr
+    msg["Subject"] = mail.subject
+    msg["Message-ID"] = mail.message_id or make_msgid(domain="eventhub.local")
+    msg.set_content(mail.body_text)
+    if mail.body_html:
+        msg.add_alternative(mail.body_html, subtype="html")
+    for att in mail.attachments or []:
+        maintype, _, subtype = att["content_type"].partition("/")
+        msg.add_attachment(
+            base64.b64decode(att["data"]), maintype=maintype, subtype=subtype,
+            filename=att["filename"],
+        )
+    return msg
+
+
+class FolderBackend:
+    """Writes each message as an ``.eml`` file: the default, for development and demos."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def send(self, msg: EmailMessage, mail_id: int) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{mail_id:06d}.eml"
+        tmp = self.folder / (name + ".tmp")
+        tmp.write_bytes(bytes(msg))
+        os.replace(tmp, self.folder / name)
+
+
+class SmtpBackend:
+    """Delivers over SMTP with the ``SMTP_*`` settings."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    def send(self, msg: EmailMessage, mail_id: int) -> None:
+        c = self.config
+        with smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"]) as smtp:
+            if c["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if c["SMTP_USERNAME"]:
+                smtp.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"] or "")
+            smtp.send_message(msg)
+
+
+def get_backend() -> FolderBackend | SmtpBackend:
+    """The backend named by ``MAIL_BACKEND``."""
+    cfg = current_app.config
+    backend = current_app.extensions.get("eventhub_mail_backend")
+    if backend is not None:  # tests and embedders may install their own
+        return backend
+    if cfg["MAIL_BACKEND"] == "smtp":
+        return SmtpBackend(cfg)
+    return FolderBackend(cfg["MAIL_FOLDER"])
+
+
+def retry_delay(attempts: int, base_seconds: int) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base … capped at six hours."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def deliver_due(limit: int = 200) -> tuple[int, int]:
+    """Deliver queued mails whose time has come; returns (sent, failed attempts).
+
+    Each mail is claimed with ``FOR UPDATE SKIP LOCKED`` where the database has it, so
+    several workers never send the same mail, and committed on its own.
+    """
+    cfg = current_app.config
+    backend = get_backend()
+    sent = failed = 0
+    for _ in range(limit):
+        stmt = (
+            select(OutboxMail)
+            .where(OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= utcnow())
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        mail = db.session.execute(stmt).scalar_one_or_none()
+        if mail is None:
+            break
+        try:
+            if not mail.message_id:
+                mail.message_id = make_msgid(domain="eventhub.local")
+            backend.send(build_message(mail, cfg["MAIL_FROM"]), mail.id)
+        except Exception as exc:  # any transport failure is retried later
+            mail.attempts += 1
+            mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if mail.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
+                mail.status = FAILED
+            else:
+                mail.next_attempt_at = utcnow() + retry_delay(
+                    mail.attempts, cfg["MAIL_RETRY_BASE_SECONDS"]
+                )
+            failed += 1
+            log.warning("mail %s to outbox failed (attempt %s): %s", mail.id, mail.attempts, exc)
+        else:
+            mail.attempts += 1
+            mail.status = SENT
+            mail.sent_at = utcnow()
+            mail.last_error = None
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def retry_mail(mail_id: int) -> OutboxMail | None:
+    """Put a failed mail back in the queue, due now."""
+    mail = db.session.get(OutboxMail, mail_id)
+    if mail is None or mail.status != FAILED:
+        return None
+    mail.status = QUEUED
+    mail.attempts = 0
+    mail.next_attempt_at = utcnow()
+    db.session.flush()
+    return mail
+
+
+def failed_mails() -> list[OutboxMail]:
+    """Mails that gave up, newest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxMail).where(OutboxMail.status == FAILED).order_by(OutboxMail.id.desc())
+        )
+    )
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many mails are queued, sent and failed."""
+    from sqlalchemy import func
+
+    rows = db.session.execute(
+        select(OutboxMail.status, func.count()).group_by(OutboxMail.status)
+    ).all()
+    counts = {QUEUED: 0, SENT: 0, FAILED: 0}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def start_worker_thread(app: Flask, interval: float = 2.0) -> threading.Thread:
+    """Deliver the outbox every ``interval`` seconds from a daemon thread."""
+
+    def run() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    deliver_due()
+                    db.session.remove()
+            except Exception:  # keep the worker alive through a database hiccup
+                log.exception("outbox worker")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=run, name="outbox-worker", daemon=True)
+    thread.start()
+    return thread

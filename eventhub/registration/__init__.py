@@ -1,0 +1,1 @@
+"""Registrations, tickets and check-in."""

@@ -1,0 +1,159 @@
+"""Site-wide pieces: health check, error pages, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Flask, jsonify, render_template, request, url_for
+from markupsafe import escape
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from eventhub.errors import DomainError
+from eventhub.extensions import csrf, db
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/healthz")
+@csrf.exempt
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        return jsonify(status="unavailable", database=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")
+
+
+# Error pages -------------------------------------------------------------------------
+
+def _error_texts(code: int) -> tuple[str, str]:
+    texts = {
+        400: (_("Forespørgslen kunne ikke forstås"),
+              _("Noget i forespørgslen var forkert. Gå tilbage, tjek det du skrev, og prøv igen.")),
+        403: (_("Du har ikke adgang"),
+              _("Siden kræver en rolle, du ikke har. Log ind med den rigtige konto, "
+                "eller bed arrangøren om adgang.")),
+        404: (_("Siden findes ikke"),
+              _("Adressen kan være skrevet forkert, eller siden er flyttet. "
+                "Gå til forsiden og find arrangementet derfra.")),
+        405: (_("Det kan man ikke her"),
+              _("Siden kan ikke bruges på den måde. Gå tilbage og brug knapperne på siden.")),
+        413: (_("Filen er for stor"),
+              _("Det, du sendte, er større end vi tager imod. Prøv med en mindre fil.")),
+        429: (_("For mange forsøg"),
+              _("Du har prøvet mange gange på kort tid. Vent et minut, og prøv så igen.")),
+        500: (_("Der skete en fejl hos os"),
+              _("Det er ikke din skyld, og intet af det, du allerede har gemt, er tabt. "
+                "Prøv igen om lidt. Sker det igen, så kontakt arrangøren.")),
+        503: (_("Tjenesten er midlertidigt utilgængelig"),
+              _("Vi kan ikke nå vores database lige nu. Prøv igen om et øjeblik.")),
+    }
+    return texts.get(code, texts[500])
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > \
+        request.accept_mimetypes["text/html"]
+
+
+def error_page(code: int, title: str | None = None, message: str | None = None,
+               csrf_expired: bool = False):
+    default_title, default_message = _error_texts(code)
+    title, message = title or default_title, message or default_message
+    if wants_json():
+        return jsonify(error=title, message=message), code
+    try:
+        page = render_template(
+            "errors/error.html", code=code, title=title, message=message,
+            csrf_expired=csrf_expired,
+        )
+    except Exception:  # the page itself needs the database; say it plainly instead
+        db.session.rollback()
+        page = _PLAIN_ERROR.format(code=code, title=escape(title), message=escape(message))
+    return page, code
+
+
+_PLAIN_ERROR = """<!doctype html><html lang="da"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+</head><body><main><h1>{title}</h1><p>{message}</p><p><a href="/">Forsiden</a></p>
+<p>Fejlkode {code}</p></main></body></html>"""
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return error_page(
+            400,
+            _("Formularen er udløbet"),
+            _("Af sikkerhedshensyn skal formularen sendes fra en frisk side. "
+              "Genindlæs siden, og send formularen igen."),
+            csrf_expired=True,
+        )
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return error_page(exc.status_code, message=exc.message)
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError):
+        db.session.rollback()
+        app.logger.error("database unavailable: %s", exc)
+        return error_page(503)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code in (400, 403, 404, 405, 413, 429, 503):
+            return error_page(code)
+        if code < 500:
+            return error_page(code, exc.name, exc.description)
+        return error_page(500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(500)
+
+
+# Template helpers ----------------------------------------------------------------------
+
+def localdt(value: datetime | None, fmt: str = "medium") -> str:
+    """A datetime in Europe/Copenhagen, formatted for the current language."""
+    if value is None:
+        return ""
+    patterns = {
+        "medium": "EEEE d. MMMM y 'kl.' HH:mm" if str(get_locale()) == "da"
+        else "EEEE d MMMM y, HH:mm",
+        "short": "d. MMM y HH:mm" if str(get_locale()) == "da" else "d MMM y HH:mm",
+        "time": "HH:mm",
+        "date": "d. MMMM y" if str(get_locale()) == "da" else "d MMMM y",
+    }
+    return format_datetime(value, patterns.get(fmt, fmt))
+
+
+def lang_url(lang: str) -> str:
+    """The current page in another language."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    if request.endpoint and request.url_rule is not None and request.method == "GET":
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for("events.index", lang=lang)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["localdt"] = localdt
+    app.jinja_env.globals["lang_url"] = lang_url
+
+    @app.context_processor
+    def inject() -> dict:
+        return {"current_lang": str(get_locale() or "da")}
