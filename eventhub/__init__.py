@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
@@ -100,7 +100,9 @@ def register_i18n(app: Flask) -> None:
     from flask_babel import lazy_gettext
 
     def select_locale() -> str:
-        wanted = request.args.get("lang") if request else None
+        if not has_request_context():  # CLI, workers: the default language
+            return app.config["BABEL_DEFAULT_LOCALE"]
+        wanted = request.args.get("lang")
         if wanted in app.config["LANGUAGES"]:
             return wanted
         lang = session.get("lang")

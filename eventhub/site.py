@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Flask, jsonify, render_template, request, url_for
-from markupsafe import escape
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException

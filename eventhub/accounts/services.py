@@ -36,7 +36,9 @@ def check_email(email: str) -> str:
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        raise ValidationError(_("Skriv en gyldig e-mailadresse, fx navn@kommune.dk."), "email")
+        raise ValidationError(
+            _("Skriv en gyldig e-mailadresse, fx navn@kommune.dk."), "email"
+        ) from None
     return email
 
 
@@ -181,9 +183,9 @@ def _read_link(token: str) -> MagicLink:
         _ok, payload = serializer.loads_unsafe(token)
         link_id = payload.get("i") if isinstance(payload, dict) else None
         link = db.session.get(MagicLink, link_id) if isinstance(link_id, int) else None
-        raise MagicLinkProblem("expired", link.email if link else None)
+        raise MagicLinkProblem("expired", link.email if link else None) from None
     except BadSignature:
-        raise MagicLinkProblem("invalid")
+        raise MagicLinkProblem("invalid") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("i"), int) \
             or not isinstance(payload.get("s"), str):
         raise MagicLinkProblem("invalid")

@@ -5,12 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
-from eventhub.events.models import EVENT_ROLES, EVENT_STATUSES
+from eventhub.events.models import ROLE_LABELS, STATUS_LABELS
 from eventhub.forms import (
     ChoiceField,
     DayField,
     LocalDateTimeField,
     NumberField,
+    input_required,
     max_length,
     optional,
     required,
@@ -18,22 +19,11 @@ from eventhub.forms import (
 
 
 def status_choices():
-    labels = {
-        "draft": _l("Kladde (kun synlig for arrangører)"),
-        "published": _l("Offentliggjort"),
-        "closed": _l("Lukket for tilmelding"),
-        "archived": _l("Arkiveret"),
-    }
-    return [(s, labels[s]) for s in EVENT_STATUSES]
+    return list(STATUS_LABELS.items())
 
 
 def role_choices():
-    labels = {
-        "organizer": _l("Arrangør"),
-        "community_manager": _l("Community manager"),
-        "checkin": _l("Check-in"),
-    }
-    return [(r, labels[r]) for r in EVENT_ROLES]
+    return list(ROLE_LABELS.items())
 
 
 class EventForm(FlaskForm):
@@ -45,8 +35,8 @@ class EventForm(FlaskForm):
     )
     description = TextAreaField(_l("Beskrivelse"), validators=[optional(), max_length(20000)])
     venue = StringField(_l("Sted"), validators=[optional(), max_length(300)])
-    starts_at = LocalDateTimeField(_l("Start"), validators=[required(_l("Angiv start."))])
-    ends_at = LocalDateTimeField(_l("Slut"), validators=[required(_l("Angiv slut."))])
+    starts_at = LocalDateTimeField(_l("Start"), validators=[input_required(_l("Angiv start."))])
+    ends_at = LocalDateTimeField(_l("Slut"), validators=[input_required(_l("Angiv slut."))])
     capacity = NumberField(
         _l("Antal pladser"),
         description=_l("Tomt felt: ingen grænse."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,12 +24,23 @@ ORGANIZATION_KINDS = (MUNICIPALITY, REGION, COMPANY, KNOWLEDGE, OTHER)
 # Event statuses, in their usual order
 DRAFT, PUBLISHED, CLOSED, ARCHIVED = "draft", "published", "closed", "archived"
 EVENT_STATUSES = (DRAFT, PUBLISHED, CLOSED, ARCHIVED)
+STATUS_LABELS = {
+    DRAFT: _l("Kladde (kun synlig for arrangører)"),
+    PUBLISHED: _l("Offentliggjort"),
+    CLOSED: _l("Lukket for tilmelding"),
+    ARCHIVED: _l("Arkiveret"),
+}
 
 # Roles on one event
 ORGANIZER = "organizer"
 COMMUNITY_MANAGER = "community_manager"
 CHECKIN = "checkin"
 EVENT_ROLES = (ORGANIZER, COMMUNITY_MANAGER, CHECKIN)
+ROLE_LABELS = {
+    ORGANIZER: _l("Arrangør"),
+    COMMUNITY_MANAGER: _l("Community manager"),
+    CHECKIN: _l("Check-in"),
+}
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 

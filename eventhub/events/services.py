@@ -19,6 +19,7 @@ from eventhub.events.models import (
     ORGANIZER,
     OTHER,
     PUBLISHED,
+    ROLE_LABELS,
     Event,
     EventRole,
     Organization,
@@ -28,7 +29,9 @@ from eventhub.extensions import db
 from eventhub.mail import queue_mail
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TRANSLIT = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
+_TRANSLIT = str.maketrans(
+    {"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"}
+)
 
 
 def slugify(text: str) -> str:
@@ -259,7 +262,8 @@ def invite_staff(actor: User, event: Event, email: str, role: str, name: str = "
 
     link = create_magic_link(email, url_for("manage.event", slug=event.slug))
     queue_mail(
-        email, "staff_invite", kind="staff-invite", event=event, role=role,
+        email, "staff_invite", kind="staff-invite", event=event,
+        role=str(ROLE_LABELS[role]).lower(),
         inviter=actor.display_name, url=link,
     )
     return grant

@@ -101,7 +101,8 @@ def create_event():
             db.session.commit()
             flash(_("Arrangementet er oprettet."), "success")
             return redirect(url_for("manage.event", slug=event.slug))
-    return render_template("events/edit.html", form=form, event=None), 200 if not form.errors else 422
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("events/edit.html", form=form, event=None), status
 
 
 @manage_bp.get("/e/<slug>")

@@ -1,0 +1,84 @@
+"""Small builders shared by tests. Each opens its own app context and returns plain
+values (ids, slugs), so no ORM object outlives its session."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from sqlalchemy import select
+
+from eventhub.accounts.services import create_admin, get_or_create_user, set_password
+from eventhub.events.models import ORGANIZER, PUBLISHED, Event, EventRole
+from eventhub.extensions import db
+from eventhub.mail import deliver_due
+
+PASSWORD = "korrekt-hest-batteri"
+
+
+def make_user(app, email: str = "deltager@example.com", *, admin: bool = False,
+              password: str | None = None) -> int:
+    with app.app_context():
+        if admin:
+            user = create_admin(email, password or PASSWORD)
+        else:
+            user = get_or_create_user(email)
+            if password:
+                set_password(user, password)
+        db.session.commit()
+        return user.id
+
+
+def make_event(app, slug: str = "test-event", *, status: str = PUBLISHED,
+               organizer_id: int | None = None, role: str = ORGANIZER, **fields) -> int:
+    start = datetime(2027, 3, 10, 8, 0, tzinfo=UTC)
+    with app.app_context():
+        event = Event(
+            slug=slug, title=fields.pop("title", f"Arrangement {slug}"),
+            starts_at=fields.pop("starts_at", start),
+            ends_at=fields.pop("ends_at", start + timedelta(hours=7)),
+            status=status, **fields,
+        )
+        db.session.add(event)
+        db.session.flush()
+        if organizer_id is not None:
+            db.session.add(EventRole(event_id=event.id, user_id=organizer_id, role=role))
+        db.session.commit()
+        return event.id
+
+
+def get_event(app, slug: str) -> Event:
+    """A detached snapshot of the event's columns (for reading, not changing)."""
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        if event is not None:
+            db.session.expunge(event)
+        return event
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def delivered_mails(app, mail_dir: Path) -> list[EmailMessage]:
+    """Deliver the outbox, then parse every .eml in the folder (oldest first)."""
+    with app.app_context():
+        deliver_due()
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(p.read_bytes()) for p in sorted(mail_dir.glob("*.eml"))]
+
+
+def body_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_in(message: EmailMessage, pattern: str = r"http://localhost(/login/link/\S+)") -> str:
+    """The path of the first link matching ``pattern`` in a mail's text."""
+    body = body_of(message)
+    match = re.search(pattern, body)
+    assert match, body
+    return match.group(1)
