@@ -1,17 +1,21 @@
 """The schema comes from Alembic revisions, with reference data."""
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from eventhub.events.models import Organization
 from eventhub.extensions import db
 
 
-def test_upgrade_from_empty_leaves_nothing_pending(runner, capfd):
-    # The test database was created by `upgrade()` from empty; `db check` compares it
-    # with the models and fails if a revision is missing.
-    result = runner.invoke(args=["db", "check"])
+def test_upgrade_from_empty_leaves_nothing_pending(app, runner):
+    # The test database was built by `upgrade()` from empty: it must match the models.
+    with app.app_context():
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+    result = runner.invoke(args=["db", "check"])  # what CI and developers run
     assert result.exit_code == 0, result.output
-    assert "No new upgrade operations detected" in result.output + capfd.readouterr().out
 
 
 def test_reference_organizations_are_present(app):
