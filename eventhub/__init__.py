@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
+    from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
 
 
 def register_i18n(app: Flask) -> None:
@@ -125,9 +126,12 @@ def register_blueprints(app: Flask) -> None:
     from eventhub.admin import bp as admin_bp
     from eventhub.events.views import bp as events_bp
     from eventhub.events.views import manage_bp
+    from eventhub.registration.manage_views import bp as manage_registration_bp
+    from eventhub.registration.views import bp as registration_bp
     from eventhub.site import bp as site_bp
 
-    for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp):
+    for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
+               manage_registration_bp):
         app.register_blueprint(bp)
 
 

@@ -46,3 +46,22 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def lock_row(session, model, row_id: int) -> None:
+    """Lock one row for the rest of the transaction, before counting what it owns.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` on the row. SQLite has no row locks, so a
+    no-op UPDATE of the row takes the database's write lock at once (an immediate
+    transaction): every other writer waits until we commit. Either way the check
+    that follows and the insert it allows cannot interleave with another's.
+    """
+    from sqlalchemy import select, update
+
+    table = model.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(table).where(table.c.id == row_id).values(id=table.c.id)
+        )
+    else:
+        session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())

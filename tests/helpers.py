@@ -82,3 +82,46 @@ def link_in(message: EmailMessage, pattern: str = r"http://localhost(/login/link
     match = re.search(pattern, body)
     assert match, body
     return match.group(1)
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def registration_form(**overrides) -> dict:
+    data = {
+        "name": "Mette Holm",
+        "email": "mette.holm@aarhus.example.dk",
+        "organization": "Aarhus Kommune",
+        "organization_kind": "",
+        "job_title": "Udviklingskonsulent",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def add_question(app, event_id: int, label: str, kind: str = "short_text", *,
+                 options: list[str] | None = None, required: bool = False,
+                 position: int = 0) -> int:
+    from eventhub.registration.models import Question
+
+    with app.app_context():
+        question = Question(event_id=event_id, label=label, kind=kind, options=options or [],
+                            required=required, position=position)
+        db.session.add(question)
+        db.session.commit()
+        return question.id
+
+
+def registrations_of(app, event_id: int):
+    """(email, status, waitlisted_at, id) for every registration, in id order."""
+    from eventhub.registration.models import Registration
+
+    with app.app_context():
+        return db.session.execute(
+            select(Registration.email, Registration.status, Registration.waitlisted_at,
+                   Registration.id)
+            .where(Registration.event_id == event_id).order_by(Registration.id)
+        ).all()

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
 from eventhub.events.models import ROLE_LABELS, STATUS_LABELS
@@ -45,7 +45,17 @@ class EventForm(FlaskForm):
     )
     registration_opens_at = LocalDateTimeField(_l("Tilmelding åbner"), validators=[optional()])
     registration_closes_at = LocalDateTimeField(_l("Tilmelding lukker"), validators=[optional()])
+    requires_approval = BooleanField(
+        _l("Tilmeldinger skal godkendes af en arrangør"),
+        description=_l("Ellers bekræftes tilmeldinger automatisk, så længe der er plads."),
+    )
     status = ChoiceField(_l("Status"), choices=status_choices, default="draft")
+    privacy_notice = TextAreaField(
+        _l("Privatlivspolitik"),
+        description=_l("Vises for deltagerne og linkes fra tilmeldingen. Tomt felt: en "
+                       "standardtekst."),
+        validators=[optional(), max_length(20000)],
+    )
     directory_open_until = DayField(
         _l("Netværksoversigten er åben til"), validators=[optional()]
     )

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.accounts.models import User
@@ -85,6 +85,9 @@ class Event(db.Model):
     join_code: Mapped[str] = mapped_column(String(12), unique=True, default=new_join_code)
     directory_open_until: Mapped[date | None] = mapped_column(Date)
     retention_until: Mapped[date | None] = mapped_column(Date)
+    # New registrations wait for an organizer's approval instead of being confirmed.
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    privacy_notice: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
@@ -27,6 +28,9 @@ from eventhub.events.models import (
 )
 from eventhub.extensions import db
 from eventhub.mail import queue_mail
+
+# Sent after an event's details were saved; registration listens to fill freed seats.
+event_saved = Namespace().signal("event-saved")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TRANSLIT = str.maketrans(
@@ -149,6 +153,8 @@ class EventData:
     status: str
     directory_open_until: date | None = None
     retention_until: date | None = None
+    requires_approval: bool = False
+    privacy_notice: str = ""
 
 
 def _check_event_data(data: EventData, event: Event | None) -> list[ValidationError]:
@@ -223,6 +229,7 @@ def update_event(user: User, event: Event, data: EventData) -> Event:
         raise EventValidationError(problems)
     _apply(event, data)
     db.session.flush()
+    event_saved.send(event)
     return event
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from eventhub.errors import ValidationError
 from eventhub.events import services
 from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
+from eventhub.events.hooks import manage_panels, public_panels, render_panels
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
@@ -30,6 +31,7 @@ def event_page(slug: str):
         "events/event.html",
         event=event,
         is_staff=services.is_staff(current_user, event),
+        panels=render_panels(public_panels, event, current_user),
     )
 
 
@@ -73,6 +75,8 @@ def _form_to_data(form: EventForm) -> services.EventData:
         status=form.status.data,
         directory_open_until=form.directory_open_until.data,
         retention_until=form.retention_until.data,
+        requires_approval=bool(form.requires_approval.data),
+        privacy_notice=form.privacy_notice.data or "",
     )
 
 
@@ -120,6 +124,7 @@ def _manage_page(ev: Event, invite_form: InviteForm, status: int = 200):
         invite_form=invite_form,
         action_form=ActionForm(),
         can_organize=services.has_role(current_user, ev, ORGANIZER),
+        panels=render_panels(manage_panels, ev, current_user),
         role_labels=dict(role_choices()),
         status_labels=dict(status_choices()),
     ), status
@@ -133,7 +138,8 @@ def _event_to_form_data(ev: Event) -> dict:
         "registration_opens_at": _naive_local(ev.registration_opens_at),
         "registration_closes_at": _naive_local(ev.registration_closes_at),
         "status": ev.status, "directory_open_until": ev.directory_open_until,
-        "retention_until": ev.retention_until,
+        "retention_until": ev.retention_until, "requires_approval": ev.requires_approval,
+        "privacy_notice": ev.privacy_notice,
     }
 
 

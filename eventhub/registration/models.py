@@ -1,19 +1,46 @@
-"""Registrations: one participant at one event."""
+"""Registrations, the event's own questions and the answers to them."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from eventhub.accounts.models import User
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.events.models import Event, Organization
 from eventhub.extensions import db
 
 PENDING, CONFIRMED, WAITLISTED, CANCELLED = "pending", "confirmed", "waitlisted", "cancelled"
 REGISTRATION_STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED)
+STATUS_LABELS = {
+    PENDING: _l("Afventer godkendelse"),
+    CONFIRMED: _l("Bekræftet"),
+    WAITLISTED: _l("På venteliste"),
+    CANCELLED: _l("Afmeldt"),
+}
+
+# What a badge says the person is.
+PARTICIPANT, SPEAKER, STAFF = "participant", "speaker", "organizer"
+BADGE_ROLES = (PARTICIPANT, SPEAKER, STAFF)
+BADGE_LABELS = {PARTICIPANT: _l("Deltager"), SPEAKER: _l("Oplægsholder"), STAFF: _l("Arrangør")}
+
+# Question kinds
+SHORT_TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO = (
+    "short_text", "long_text", "single_choice", "multiple_choice", "yes_no",
+)
+QUESTION_KINDS = (SHORT_TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO)
+QUESTION_KIND_LABELS = {
+    SHORT_TEXT: _l("Kort tekst"),
+    LONG_TEXT: _l("Lang tekst"),
+    SINGLE: _l("Ét valg"),
+    MULTIPLE: _l("Flere valg"),
+    YES_NO: _l("Ja/nej"),
+}
 
 
 def new_ticket_code() -> str:
@@ -21,24 +48,105 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(20)
 
 
+def new_manage_token() -> str:
+    """The secret in a participant's personal link: 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
 class Registration(db.Model):
     __tablename__ = "registrations"
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),
+        Index("ix_registrations_event_status", "event_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     job_title: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(12), default=CONFIRMED, index=True)
+    status: Mapped[str] = mapped_column(String(12), default=CONFIRMED)
+    badge_role: Mapped[str] = mapped_column(String(12), default=PARTICIPANT)
     ticket_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_ticket_code)
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_manage_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the person joined the waiting list: promotion goes by this, then by id.
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     directory_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(12), default="web")  # web | staff | import
 
     event: Mapped[Event] = relationship()
     organization: Mapped[Organization | None] = relationship()
+    checked_in_by: Mapped[User | None] = relationship(foreign_keys=[checked_in_by_id])
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+    @property
+    def directory_consent(self) -> bool:
+        return self.directory_consent_at is not None
+
+
+class Question(db.Model):
+    """One of the event's own registration questions. Archived, never deleted, so
+    answers already given survive any edit."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    help_text: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[str] = mapped_column(String(20), default=SHORT_TEXT)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in (SINGLE, MULTIPLE)
+
+
+class Answer(db.Model):
+    """A registration's answer to a question, kept as given (text, list or yes/no)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[Any] = mapped_column(JSON)
+    # The question's wording when answered, so an edited label never changes the record.
+    question_label: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    def as_text(self) -> str:
+        """The answer as one line of text (for lists and exports)."""
+        if isinstance(self.value, list):
+            return "; ".join(str(v) for v in self.value)
+        if isinstance(self.value, bool):
+            return str(_l("Ja")) if self.value else str(_l("Nej"))
+        return "" if self.value is None else str(self.value)

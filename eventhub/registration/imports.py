@@ -1,0 +1,181 @@
+"""Import participants from CSV: a dry run that names every bad line, then all good
+rows in one transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from eventhub.accounts.services import check_email
+from eventhub.errors import ValidationError
+from eventhub.events.models import (
+    COMPANY,
+    KNOWLEDGE,
+    MUNICIPALITY,
+    ORGANIZER,
+    OTHER,
+    REGION,
+    Event,
+)
+from eventhub.events.services import require_role
+from eventhub.extensions import db
+from eventhub.registration import questions as q
+from eventhub.registration.models import CANCELLED, Registration
+from eventhub.registration.services import RegistrationData, register
+
+MAX_ROWS = 5000
+MAX_BYTES = 2 * 1024 * 1024
+COLUMNS = {
+    "name": {"name", "navn", "fulde navn", "full name"},
+    "email": {"email", "e-mail", "mail", "e-mailadresse", "email address"},
+    "organization": {"organization", "organisation", "organisation/kommune", "kommune",
+                     "arbejdsplads", "organisation name"},
+    "organization_kind": {"organization_kind", "organization kind", "organisationstype",
+                          "type", "kind"},
+    "job_title": {"job_title", "job title", "stilling", "titel", "title"},
+}
+KINDS = {
+    MUNICIPALITY: {"municipality", "kommune"},
+    REGION: {"region"},
+    COMPANY: {"company", "virksomhed", "firma"},
+    KNOWLEDGE: {"knowledge", "videninstitution", "knowledge institution", "universitet"},
+    OTHER: {"other", "andet", "anden"},
+}
+
+
+@dataclass
+class ImportReport:
+    good: list[tuple[int, RegistrationData]] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    header_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.header_problem is None
+
+
+def _kind(value: str) -> str | None:
+    value = value.strip().lower()
+    if not value:
+        return None
+    for kind, names in KINDS.items():
+        if value in names:
+            return kind
+    raise ValidationError(_("ukendt organisationstype \"%(kind)s\"", kind=value))
+
+
+def parse(event: Event, text: str) -> ImportReport:
+    """Check every row without saving anything."""
+    report = ImportReport()
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        report.header_problem = _("Filen er tom.")
+        return report
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip().lower() for h in next(reader)]
+    index: dict[str, int] = {}
+    for key, names in COLUMNS.items():
+        for i, h in enumerate(header):
+            if h in names:
+                index[key] = i
+                break
+    if "email" not in index or "name" not in index:
+        report.header_problem = _(
+            "Første linje skal have kolonnerne navn og e-mail (fx: navn;e-mail;organisation;"
+            "organisationstype;stilling).")
+        return report
+    active = q.active_questions(event)
+    labels = {q.field_name(qn): qn.label for qn in active}
+    questions = {qn.label.strip().lower(): qn for qn in active}
+    question_cols = {i: questions[h] for i, h in enumerate(header) if h in questions}
+    registered = set(db.session.scalars(select(Registration.email).where(
+        Registration.event_id == event.id, Registration.status != CANCELLED)))
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if line_no > MAX_ROWS + 1:
+            report.problems.append((line_no, _("for mange rækker (højst %(n)d)", n=MAX_ROWS)))
+            break
+
+        def cell(key: str) -> str:
+            i = index.get(key)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        reason = _row_problem(cell, registered, seen, line_no)
+        if reason:
+            report.problems.append((line_no, reason))
+            continue
+        email = check_email(cell("email"))
+        seen[email] = line_no
+        answers = {qn.id: (row[i] if i < len(row) else "") for i, qn in question_cols.items()}
+        _cleaned, answer_problems = q.clean_answers(active, answers)
+        if answer_problems:
+            label = labels.get(answer_problems[0].field, "")
+            report.problems.append((line_no, f"{label}: {answer_problems[0].message}"))
+            continue
+        report.good.append((line_no, RegistrationData(
+            name=cell("name"), email=email, organization=cell("organization") or _("Ukendt"),
+            organization_kind=_kind(cell("organization_kind")), job_title=cell("job_title"),
+            answers=answers,
+        )))
+    return report
+
+
+def _row_problem(cell, registered: set[str], seen: dict[str, int], line_no: int) -> str | None:
+    if not cell("email"):
+        return _("mangler e-mail")
+    try:
+        email = check_email(cell("email"))
+    except ValidationError:
+        return _("ugyldig e-mail \"%(email)s\"", email=cell("email")[:100])
+    if not cell("name"):
+        return _("mangler navn")
+    if email in registered:
+        return _("%(email)s er allerede tilmeldt", email=email)
+    if email in seen:
+        return _("%(email)s står også på linje %(line)d", email=email, line=seen[email])
+    try:
+        _kind(cell("organization_kind"))
+    except ValidationError as exc:
+        return exc.message
+    if len(cell("name")) > 200 or len(cell("organization")) > 200:
+        return _("navn eller organisation er for langt (højst 200 tegn)")
+    return None
+
+
+def run_import(actor, event: Event, text: str, *, notify: bool = True) -> tuple[int, list]:
+    """Import every good row in one transaction (the caller commits once).
+
+    A row that still fails (e.g. an answer to a required question missing) is reported
+    with its line number, and nothing at all is imported.
+    """
+    require_role(actor, event, ORGANIZER)
+    report = parse(event, text)
+    if not report.ok:
+        raise ValidationError(report.header_problem)
+    failed: list[tuple[int, str]] = []
+    for line_no, data in report.good:
+        try:
+            with db.session.begin_nested():
+                register(event, data, source="import", actor=actor, notify=notify)
+        except ValidationError as exc:
+            problems = getattr(exc, "problems", [exc])
+            failed.append((line_no, "; ".join(p.message for p in problems)))
+    if failed:
+        raise ImportFailed(failed)
+    return len(report.good), report.problems
+
+
+class ImportFailed(ValidationError):
+    def __init__(self, failed: list[tuple[int, str]]) -> None:
+        super().__init__(_("Importen blev ikke gennemført: %(n)d linjer har fejl.", n=len(failed)))
+        self.failed = failed

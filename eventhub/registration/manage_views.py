@@ -1,0 +1,347 @@
+"""Organizer and check-in staff pages for an event's registrations."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from eventhub.errors import DomainError, ValidationError
+from eventhub.events import services as events
+from eventhub.events.models import CHECKIN, ORGANIZER
+from eventhub.extensions import db
+from eventhub.forms import ActionForm
+from eventhub.registration import exports, imports, services
+from eventhub.registration import questions as q
+from eventhub.registration.forms import (
+    ORGANIZATION_KIND_LABELS,
+    CheckInCodeForm,
+    ImportForm,
+    QuestionForm,
+    StaffRegistrationForm,
+    status_filter_choices,
+)
+from eventhub.registration.models import BADGE_LABELS, QUESTION_KIND_LABELS, STATUS_LABELS
+from eventhub.registration.views import (
+    answer_values,
+    answers_from_request,
+    attach_errors,
+    data_from_form,
+    organization_names,
+)
+
+bp = Blueprint("manage_registration", __name__, url_prefix="/manage/e/<slug>")
+
+
+@bp.before_request
+@login_required
+def signed_in() -> None:
+    """Every page here needs a signed-in user; roles are checked per page."""
+
+
+def _organizer_event(slug: str):
+    return events.get_event_for(slug, current_user, ORGANIZER)
+
+
+def _filter_from_args() -> services.RegistrationFilter:
+    args = request.args
+    return services.RegistrationFilter(
+        search=args.get("q", "")[:200], status=args.get("status", ""),
+        organization_id=args.get("organization", type=int),
+        organization_kind=args.get("kind", ""),
+        question_id=args.get("question", type=int), answer=args.get("answer", "")[:200],
+    )
+
+
+@bp.get("/registrations")
+def registrations(slug: str):
+    event = _organizer_event(slug)
+    flt = _filter_from_args()
+    regs = services.list_registrations(event, flt)
+    return render_template(
+        "registration/manage_list.html", event=event, registrations=regs, flt=flt,
+        status_choices=status_filter_choices(), kind_labels=ORGANIZATION_KIND_LABELS,
+        status_labels=STATUS_LABELS, badge_labels=BADGE_LABELS,
+        questions=q.active_questions(event),
+        seats_taken=services.seats_taken(event), counts=services.check_in_counts(event),
+        action_form=ActionForm(), query=request.query_string.decode(),
+    )
+
+
+def _export(slug: str, fmt: str):
+    event = _organizer_event(slug)
+    rows = exports.export_rows(event, services.list_registrations(event, _filter_from_args()))
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(rows), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(rows, event.title)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="tilmeldinger-{event.slug}.{fmt}"'})
+
+
+@bp.get("/registrations.csv")
+def export_csv(slug: str):
+    return _export(slug, "csv")
+
+
+@bp.get("/registrations.xlsx")
+def export_xlsx(slug: str):
+    return _export(slug, "xlsx")
+
+
+def _staff_form_page(event, form, reg, questions, field_errors, status=200):
+    return render_template(
+        "registration/manage_edit.html", event=event, form=form, reg=reg, questions=questions,
+        values=answer_values(reg), field_errors=field_errors,
+        organizations=organization_names(), action_form=ActionForm(),
+        status_labels=STATUS_LABELS,
+    ), status
+
+
+@bp.route("/registrations/new", methods=["GET", "POST"])
+def add(slug: str):
+    event = _organizer_event(slug)
+    questions = q.active_questions(event)
+    form = StaffRegistrationForm()
+    field_errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            reg = services.register(event, data_from_form(form, answers_from_request(questions)),
+                                    source="staff", actor=current_user)
+        except services.AlreadyRegistered:
+            db.session.rollback()
+            form.email.errors = [_("Der er allerede en tilmelding med den e-mailadresse.")]
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_errors(form, exc, field_errors)
+        else:
+            db.session.commit()
+            flash(_("%(name)s er tilmeldt (%(status)s).", name=reg.name,
+                    status=STATUS_LABELS[reg.status]), "success")
+            return redirect(url_for(".registrations", slug=slug))
+    status = 200 if request.method == "GET" else 422
+    return _staff_form_page(event, form, None, questions, field_errors, status)
+
+
+@bp.route("/registrations/<int:reg_id>", methods=["GET", "POST"])
+def edit(slug: str, reg_id: int):
+    event = _organizer_event(slug)
+    reg = services.get_registration(event, reg_id)
+    questions = q.active_questions(event)
+    if request.method == "GET":
+        form = StaffRegistrationForm(data={
+            "name": reg.name, "email": reg.email, "job_title": reg.job_title,
+            "organization": reg.organization.name if reg.organization else "",
+            "directory_consent": reg.directory_consent, "badge_role": reg.badge_role,
+        })
+    else:
+        form = StaffRegistrationForm()
+    field_errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            services.update_registration(
+                reg, data_from_form(form, answers_from_request(questions)), actor=current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_errors(form, exc, field_errors)
+        else:
+            db.session.commit()
+            flash(_("Ændringerne er gemt."), "success")
+            return redirect(url_for(".registrations", slug=slug))
+    status = 200 if request.method == "GET" else 422
+    return _staff_form_page(event, form, reg, questions, field_errors, status)
+
+
+@bp.post("/registrations/<int:reg_id>/<action>")
+def act(slug: str, reg_id: int, action: str):
+    event = _organizer_event(slug)
+    reg = services.get_registration(event, reg_id)
+    try:
+        if action == "cancel":
+            promoted = services.cancel(reg, actor=current_user)
+            message = _("%(name)s er afmeldt.", name=reg.name)
+            if promoted:
+                message += " " + _("Fra ventelisten har %(names)s fået plads.",
+                                   names=", ".join(p.name for p in promoted))
+        elif action == "approve":
+            services.approve(reg, actor=current_user)
+            message = _("%(name)s er godkendt (%(status)s).", name=reg.name,
+                        status=STATUS_LABELS[reg.status])
+        elif action == "resend":
+            services.resend_ticket(reg, actor=current_user)
+            message = _("Bekræftelsen er sendt igen til %(name)s.", name=reg.name)
+        else:
+            return redirect(url_for(".registrations", slug=slug))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(request.form.get("back") or url_for(".registrations", slug=slug))
+
+
+@bp.route("/registrations/import", methods=["GET", "POST"])
+def import_csv(slug: str):
+    event = _organizer_event(slug)
+    form = ImportForm()
+    report = None
+    text = ""
+    if form.validate_on_submit():
+        upload = form.file.data
+        text = form.csv_text.data or ""
+        if upload and getattr(upload, "filename", ""):
+            raw = upload.read(imports.MAX_BYTES + 1)
+            if len(raw) > imports.MAX_BYTES:
+                form.file.errors = [_("Filen er for stor (højst 2 MB).")]
+                raw = b""
+            text = _decode(raw) if raw else text
+        if text and request.form.get("confirm"):
+            try:
+                count, skipped = imports.run_import(current_user, event, text)
+            except imports.ImportFailed as exc:
+                db.session.rollback()
+                report = imports.ImportReport(problems=exc.failed)
+                flash(exc.message, "error")
+            except ValidationError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+            else:
+                db.session.commit()
+                flash(_("%(n)d deltagere er importeret.", n=count), "success")
+                return redirect(url_for(".registrations", slug=slug))
+        elif text:
+            report = imports.parse(event, text)
+        elif not form.file.errors:
+            form.csv_text.errors = [_("Vælg en CSV-fil eller indsæt indholdet.")]
+    return render_template("registration/manage_import.html", event=event, form=form,
+                           report=report, text=text)
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+# Questions -----------------------------------------------------------------------------
+
+
+@bp.route("/questions", methods=["GET", "POST"])
+def questions(slug: str):
+    event = _organizer_event(slug)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
+                            options=(form.options.data or "").splitlines(),
+                            required=form.required.data, help_text=form.help_text.data or "")
+        except ValidationError as exc:
+            db.session.rollback()
+            target = form[exc.field] if exc.field in form else form.label
+            target.errors = list(target.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Spørgsmålet er tilføjet."), "success")
+            return redirect(url_for(".questions", slug=slug))
+    return render_template(
+        "registration/manage_questions.html", event=event, form=form,
+        questions=q.active_questions(event), kind_labels=QUESTION_KIND_LABELS,
+        action_form=ActionForm(),
+    ), 200 if request.method == "GET" else 422
+
+
+@bp.route("/questions/<int:question_id>", methods=["GET", "POST"])
+def edit_question(slug: str, question_id: int):
+    event = _organizer_event(slug)
+    question = q.get_question(event, question_id)
+    form = QuestionForm(data={
+        "label": question.label, "help_text": question.help_text, "kind": question.kind,
+        "options": "\n".join(question.options or []), "required": question.required,
+    }) if request.method == "GET" else QuestionForm()
+    if form.validate_on_submit():
+        try:
+            q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
+                            options=(form.options.data or "").splitlines(),
+                            required=form.required.data, help_text=form.help_text.data or "",
+                            question=question)
+        except ValidationError as exc:
+            db.session.rollback()
+            target = form[exc.field] if exc.field in form else form.label
+            target.errors = list(target.errors) + [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Spørgsmålet er gemt. Svar, der allerede er givet, er bevaret."), "success")
+            return redirect(url_for(".questions", slug=slug))
+    return render_template("registration/manage_question_edit.html", event=event, form=form,
+                           question=question), 200 if request.method == "GET" else 422
+
+
+@bp.post("/questions/<int:question_id>/<action>")
+def question_action(slug: str, question_id: int, action: str):
+    event = _organizer_event(slug)
+    question = q.get_question(event, question_id)
+    if action == "archive":
+        q.archive_question(current_user, event, question)
+        flash(_("Spørgsmålet er fjernet fra formularen. Svarene findes stadig i eksporten."),
+              "success")
+    elif action in ("up", "down"):
+        q.move_question(current_user, event, question, -1 if action == "up" else 1)
+    db.session.commit()
+    return redirect(url_for(".questions", slug=slug))
+
+
+# Check-in and badges ----------------------------------------------------------------------
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+def checkin(slug: str):
+    event = events.get_event_for(slug, current_user, CHECKIN, ORGANIZER)
+    form = CheckInCodeForm()
+    if form.validate_on_submit():
+        code = form.code.data.strip().rsplit("/t/", 1)[-1].strip("/ ")
+        try:
+            reg = services.by_ticket_code(code)
+            if reg.event_id != event.id:
+                raise ValidationError(_("Billetten hører til et andet arrangement."))
+        except DomainError as exc:
+            form.code.errors = [exc.message]
+        else:
+            return redirect(url_for("registration.ticket", code=reg.ticket_code))
+    return render_template("registration/checkin.html", event=event, form=form,
+                           counts=services.check_in_counts(event)), \
+        200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.get("/checkin/count")
+def checkin_count(slug: str):
+    event = events.get_event_for(slug, current_user, CHECKIN, ORGANIZER)
+    counts = services.check_in_counts(event)
+    return jsonify(**counts, text=_("%(n)d af %(total)d checket ind", n=counts["checked_in"],
+                                    total=counts["expected"]))
+
+
+@bp.get("/badges.pdf")
+def badges(slug: str):
+    from eventhub.registration.badges import badges_pdf
+
+    event = _organizer_event(slug)
+    flt = _filter_from_args()
+    flt.status = flt.status or "confirmed"
+    regs = services.list_registrations(event, flt)
+    return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})
+

@@ -1,0 +1,282 @@
+"""Participant pages: register, receipt and personal page, ticket, calendar."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventhub.documents import qr_png
+from eventhub.errors import ValidationError
+from eventhub.events import hooks
+from eventhub.events import services as events
+from eventhub.events.models import CHECKIN, ORGANIZER
+from eventhub.extensions import db, limiter
+from eventhub.forms import ActionForm
+from eventhub.registration import questions as q
+from eventhub.registration import services
+from eventhub.registration.forms import RegistrationForm, ResendForm
+from eventhub.registration.models import STATUS_LABELS, Registration
+from eventhub.registration.notifications import event_ics
+
+bp = Blueprint("registration", __name__)
+
+
+def _public_panel(event, user) -> dict:
+    return {"problem": services.registration_window_problem(event),
+            "seats_left": services.seats_left(event)}
+
+
+def _manage_panel(event, user) -> dict | None:
+    if not events.is_staff(user, event):
+        return None
+    return {"organizer": events.has_role(user, event, ORGANIZER),
+            "seats_taken": services.seats_taken(event), "counts": services.check_in_counts(event)}
+
+
+hooks.public_panels.append(hooks.Panel("registration/_event_panel.html", _public_panel, 10))
+hooks.manage_panels.append(hooks.Panel("registration/_manage_panel.html", _manage_panel, 10))
+
+
+def _register_limit() -> str:
+    return current_app.config["RATELIMIT_REGISTER"]
+
+
+def answers_from_request(questions) -> dict[int, object]:
+    """Answers posted as ``q_<id>`` fields; unknown ids are kept so the service refuses them."""
+    answers: dict[int, object] = {}
+    for key in request.form:
+        if key.startswith("q_"):
+            qid = key[2:]
+            answers[int(qid) if qid.isdigit() else -1] = request.form.getlist(key)
+    return answers
+
+
+def data_from_form(form, answers) -> services.RegistrationData:
+    return services.RegistrationData(
+        name=form.name.data or "", email=form.email.data or "",
+        organization=form.organization.data or "", job_title=form.job_title.data or "",
+        organization_kind=form.organization_kind.data or None,
+        answers=answers, directory_consent=bool(form.directory_consent.data),
+        badge_role=getattr(getattr(form, "badge_role", None), "data", None) or "participant",
+    )
+
+
+def attach_errors(form, exc: ValidationError, field_errors: dict[str, list[str]]) -> None:
+    """Put service problems beside their fields (questions go to ``field_errors``)."""
+    for problem in getattr(exc, "problems", [exc]):
+        if problem.field and problem.field in form:
+            form[problem.field].errors = list(form[problem.field].errors) + [problem.message]
+        elif problem.field:
+            field_errors.setdefault(problem.field, []).append(problem.message)
+        else:
+            form.form_errors.append(problem.message)
+
+
+def answer_values(reg: Registration | None) -> dict[str, list[str]]:
+    """What to show in the question fields: posted values, else the saved answers."""
+    if request.method == "POST":
+        return {k: request.form.getlist(k) for k in request.form if k.startswith("q_")}
+    values: dict[str, list[str]] = {}
+    for answer in (reg.answers if reg else []):
+        value = answer.value
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        values[f"q_{answer.question_id}"] = value if isinstance(value, list) else [str(value)]
+    return values
+
+
+def organization_names() -> list[str]:
+    from sqlalchemy import select
+
+    from eventhub.events.models import Organization
+
+    return list(db.session.scalars(select(Organization.name).order_by(Organization.name)))
+
+
+@bp.route("/e/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register(slug: str):
+    event = events.get_event(slug, current_user)
+    closed = services.registration_window_problem(event)
+    questions = q.active_questions(event)
+    form = RegistrationForm()
+    field_errors: dict[str, list[str]] = {}
+    duplicate = None
+    if not closed and form.validate_on_submit():
+        try:
+            reg = services.register(event, data_from_form(form, answers_from_request(questions)))
+        except services.AlreadyRegistered:
+            db.session.rollback()
+            duplicate = form.email.data.strip()
+        except services.RegistrationClosed as exc:
+            db.session.rollback()
+            closed = exc.message
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_errors(form, exc, field_errors)
+        else:
+            db.session.commit()
+            return redirect(url_for("registration.personal", token=reg.manage_token, new=1))
+    elif request.method == "POST" and not closed:
+        # Required fields missing: also check the questions so every problem shows at once.
+        _cleaned, problems = q.clean_answers(questions, answers_from_request(questions))
+        for problem in problems:
+            field_errors.setdefault(problem.field or "", []).append(problem.message)
+    status = 200 if request.method == "GET" else (409 if duplicate or closed else 422)
+    return render_template(
+        "registration/register.html", event=event, form=form, questions=questions,
+        values=answer_values(None), field_errors=field_errors, closed=closed,
+        duplicate=duplicate, resend_form=ResendForm(email=duplicate, formdata=None),
+        organizations=organization_names(), seats_left=services.seats_left(event),
+    ), status
+
+
+@bp.post("/e/<slug>/register/resend")
+@limiter.limit(_register_limit)
+def resend(slug: str):
+    event = events.get_event(slug, current_user)
+    form = ResendForm()
+    if form.validate_on_submit():
+        services.resend_link(event, form.email.data)
+        db.session.commit()
+    # The same answer whether or not the address is registered.
+    return render_template("registration/resent.html", event=event)
+
+
+@bp.get("/r/<token>")
+def personal(token: str):
+    reg = services.by_manage_token(token)
+    return render_template(
+        "registration/personal.html", reg=reg, event=reg.event, new=bool(request.args.get("new")),
+        position=services.waitlist_position(reg), status_label=STATUS_LABELS[reg.status],
+        answers=sorted(reg.answers, key=lambda a: (a.question.position, a.question_id)),
+        ticket_url=services.ticket_url(reg), action_form=ActionForm(),
+    )
+
+
+@bp.route("/r/<token>/edit", methods=["GET", "POST"])
+def edit(token: str):
+    reg = services.by_manage_token(token)
+    event = reg.event
+    questions = q.active_questions(event)
+    if request.method == "GET":
+        form = RegistrationForm(obj=None, data={
+            "name": reg.name, "email": reg.email, "job_title": reg.job_title,
+            "organization": reg.organization.name if reg.organization else "",
+            "directory_consent": reg.directory_consent,
+        })
+    else:
+        form = RegistrationForm()
+        form.email.data = reg.email  # the address is the registration's key here
+    field_errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            services.update_registration(reg, data_from_form(form, answers_from_request(questions)))
+        except ValidationError as exc:
+            db.session.rollback()
+            attach_errors(form, exc, field_errors)
+        else:
+            db.session.commit()
+            flash(_("Dine ændringer er gemt."), "success")
+            return redirect(url_for("registration.personal", token=token))
+    return render_template(
+        "registration/edit.html", reg=reg, event=event, form=form, questions=questions,
+        values=answer_values(reg), field_errors=field_errors,
+        organizations=organization_names(),
+    ), 200 if request.method == "GET" else 422
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    reg = services.by_manage_token(token)
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.cancel(reg)
+        db.session.commit()
+        flash(_("Du er afmeldt. Tak fordi du gav pladsen videre."), "success")
+        return redirect(url_for("registration.personal", token=token))
+    return render_template("registration/cancel.html", reg=reg, event=reg.event, form=form)
+
+
+@bp.get("/r/<token>/event.ics")
+def calendar(token: str):
+    reg = services.by_manage_token(token)
+    return Response(event_ics(reg), mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{reg.event.slug}.ics"'})
+
+
+@bp.get("/r/<token>/ticket.pdf")
+def ticket_pdf(token: str):
+    from eventhub.registration.badges import ticket_pdf as render_ticket
+
+    reg = services.by_manage_token(token)
+    if reg.status != "confirmed":
+        abort(404)
+    return Response(render_ticket(reg), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="billet-{reg.event.slug}.pdf"'})
+
+
+# Tickets and check-in --------------------------------------------------------------
+
+
+def _is_checkin_staff(reg: Registration) -> bool:
+    return events.has_role(current_user, reg.event, CHECKIN, ORGANIZER)
+
+
+@bp.get("/t/<code>")
+def ticket(code: str):
+    reg = services.by_ticket_code(code)
+    if _is_checkin_staff(reg):
+        return render_template("registration/checkin_ticket.html", reg=reg, event=reg.event,
+                               status_label=STATUS_LABELS[reg.status], form=ActionForm(),
+                               counts=services.check_in_counts(reg.event))
+    return render_template("registration/ticket.html", reg=reg, event=reg.event,
+                           status_label=STATUS_LABELS[reg.status])
+
+
+@bp.get("/t/<code>/qr.png")
+def ticket_qr(code: str):
+    reg = services.by_ticket_code(code)
+    return Response(qr_png(services.ticket_url(reg)), mimetype="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.post("/t/<code>/checkin")
+def check_in(code: str):
+    reg = services.by_ticket_code(code)
+    try:
+        result = services.check_in(reg, actor=current_user)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("registration.ticket", code=code))
+    db.session.commit()
+    if result.first_time:
+        flash(_("%(name)s er checket ind.", name=reg.name), "success")
+    return redirect(url_for("registration.ticket", code=code, scanned=1))
+
+
+@bp.post("/t/<code>/undo")
+def undo_check_in(code: str):
+    reg = services.by_ticket_code(code)
+    services.undo_check_in(reg, actor=current_user)
+    db.session.commit()
+    flash(_("Check-in for %(name)s er fortrudt.", name=reg.name), "info")
+    return redirect(url_for("registration.ticket", code=code))
+
+
+@bp.get("/e/<slug>/privacy")
+def privacy(slug: str):
+    event = events.get_event(slug, current_user)
+    return render_template("registration/privacy.html", event=event)
