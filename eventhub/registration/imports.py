@@ -106,9 +106,10 @@ def parse(event: Event, text: str) -> ImportReport:
             report.problems.append((line_no, _("for mange rækker (højst %(n)d)", n=MAX_ROWS)))
             break
 
-        def cell(key: str) -> str:
-            i = index.get(key)
-            return row[i].strip() if i is not None and i < len(row) else ""
+        values = {key: (row[i].strip() if i < len(row) else "") for key, i in index.items()}
+
+        def cell(key: str, values: dict[str, str] = values) -> str:
+            return values.get(key, "")
 
         reason = _row_problem(cell, registered, seen, line_no)
         if reason:
