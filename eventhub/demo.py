@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from eventhub.accounts.models import User
 from eventhub.accounts.services import create_admin, get_or_create_user, set_password
+from eventhub.db import utcnow
 from eventhub.events.models import (
     CHECKIN,
     COMMUNITY_MANAGER,
@@ -26,7 +27,16 @@ from eventhub.events.models import (
 )
 from eventhub.events.services import find_or_create_organization
 from eventhub.extensions import db
-from eventhub.registration.models import CONFIRMED, PENDING, WAITLISTED, Registration
+from eventhub.registration.models import (
+    CANCELLED,
+    CONFIRMED,
+    PARTICIPANT,
+    PENDING,
+    SPEAKER,
+    Answer,
+    Question,
+    Registration,
+)
 from eventhub.timeutil import from_local
 
 DEMO_SLUG = "del-genbrug-2026"
@@ -86,9 +96,17 @@ PARTICIPANTS = [
     ("Charlotte Iversen", "Projektleder", "Bornholms Regionskommune", None, CONFIRMED),
     ("Niels Kragh", "Konsulent", "Guldborgsund Kommune", None, PENDING),
     ("Sara Dam", "Sygeplejerske", "Fredericia Kommune", None, PENDING),
-    ("Emil Schou", "Studentermedhjælper", "Region Sjælland", None, WAITLISTED),
-    ("Julie Præstegaard", "Udviklingskonsulent", "Faaborg-Midtfyn Kommune", None, WAITLISTED),
-    ("Bo Lykke", "Chefkonsulent", "Region Nordjylland", None, WAITLISTED),
+    ("Emil Schou", "Studentermedhjælper", "Region Sjælland", None, CANCELLED),
+    ("Julie Præstegaard", "Udviklingskonsulent", "Faaborg-Midtfyn Kommune", None, CANCELLED),
+    ("Bo Lykke", "Chefkonsulent", "Region Nordjylland", None, CANCELLED),
+]
+
+QUESTIONS = [
+    ("Hvilke velfærdsteknologier arbejder I med?", "multiple_choice",
+     ["Skærmbesøg", "Sensorer og monitorering", "Digital genoptræning", "Medicinhåndtering",
+      "Hjælpemidler"], False),
+    ("Deltager du i frokosten?", "yes_no", [], True),
+    ("Kostønsker eller allergier", "short_text", [], False),
 ]
 
 STAFF = [
@@ -154,22 +172,52 @@ def load_demo() -> DemoLogin:
         )
         if not exists:
             db.session.add(EventRole(event_id=event.id, user_id=user.id, role=role))
+    questions = _questions(event)
     have = set(
         db.session.scalars(select(Registration.email).where(Registration.event_id == event.id))
     )
-    for name, job_title, org_name, kind, status in PARTICIPANTS:
+    now = utcnow()
+    for n, (name, job_title, org_name, kind, status) in enumerate(PARTICIPANTS):
         email = _email_for(name, org_name)
         if email in have:
             continue
         org = _organization(org_name, kind)
-        db.session.add(
-            Registration(
-                event_id=event.id, name=name, email=email, organization_id=org.id,
-                job_title=job_title, status=status,
-            )
+        reg = Registration(
+            event_id=event.id, name=name, email=email, organization_id=org.id,
+            job_title=job_title, status=status, source="import",
+            badge_role=SPEAKER if n in SPEAKERS else PARTICIPANT,
+            confirmed_at=now if status == CONFIRMED else None,
+            cancelled_at=now if status == CANCELLED else None,
+            directory_consent_at=now if n % 3 != 2 else None,
         )
+        reg.answers = [
+            Answer(question_id=questions[0].id, question_label=questions[0].label,
+                   value=[questions[0].options[n % 5], questions[0].options[(n * 2 + 1) % 5]]),
+            Answer(question_id=questions[1].id, question_label=questions[1].label,
+                   value=n % 4 != 0),
+        ]
+        db.session.add(reg)
     db.session.flush()
     return DemoLogin(ADMIN_EMAIL, password)
+
+
+# Presenters of the municipal cases and keynotes (indexes into PARTICIPANTS).
+SPEAKERS = {0, 1, 2, 5, 22}
+
+
+def _questions(event: Event) -> list[Question]:
+    existing = {q.label: q for q in db.session.scalars(
+        select(Question).where(Question.event_id == event.id))}
+    result = []
+    for position, (label, kind, options, required) in enumerate(QUESTIONS, start=1):
+        question = existing.get(label)
+        if question is None:
+            question = Question(event_id=event.id, label=label, kind=kind, options=options,
+                                required=required, position=position)
+            db.session.add(question)
+            db.session.flush()
+        result.append(question)
+    return result
 
 
 def _organization(name: str, kind: str | None) -> Organization:

@@ -9,7 +9,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -150,9 +150,24 @@ def lang_url(lang: str) -> str:
     return url_for("events.index", lang=lang)
 
 
+def works_on_events() -> bool:
+    """Whether the signed-in user is an admin or holds a role on some event (per request)."""
+    from flask import g
+    from flask_login import current_user
+
+    if "works_on_events" not in g:
+        from eventhub.events.models import EventRole
+
+        g.works_on_events = bool(current_user.is_authenticated and (
+            current_user.is_admin or db.session.scalar(
+                select(EventRole.id).where(EventRole.user_id == current_user.id).limit(1))))
+    return g.works_on_events
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.globals["lang_url"] = lang_url
+    app.jinja_env.globals["works_on_events"] = works_on_events
 
     @app.context_processor
     def inject() -> dict:

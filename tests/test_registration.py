@@ -232,3 +232,13 @@ def test_calendar_download(client, app, event_id):
     assert response.mimetype == "text/calendar"
     [vevent] = Calendar.from_ical(response.data).walk("VEVENT")
     assert vevent["DTSTART"].dt.hour == 9  # 08:00 UTC shown as 09:00 Copenhagen
+
+
+def test_registration_is_rate_limited(client, app, event_id):
+    app.config["RATELIMIT_REGISTER"] = "2 per minute"
+    register(client, email="a@example.com")
+    register(client, email="b@example.com")
+    response = register(client, email="c@example.com")
+    assert response.status_code == 429
+    assert "For mange forsøg" in response.get_data(as_text=True)
+    assert len(registrations_of(app, event_id)) == 2
