@@ -95,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
     from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
+    from eventhub.programme import models as _p  # noqa: F401
 
 
 def register_i18n(app: Flask) -> None:
@@ -126,12 +127,14 @@ def register_blueprints(app: Flask) -> None:
     from eventhub.admin import bp as admin_bp
     from eventhub.events.views import bp as events_bp
     from eventhub.events.views import manage_bp
+    from eventhub.programme.manage_views import bp as manage_programme_bp
+    from eventhub.programme.views import bp as programme_bp
     from eventhub.registration.manage_views import bp as manage_registration_bp
     from eventhub.registration.views import bp as registration_bp
     from eventhub.site import bp as site_bp
 
     for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
-               manage_registration_bp):
+               manage_registration_bp, programme_bp, manage_programme_bp):
         app.register_blueprint(bp)
 
 

@@ -203,7 +203,7 @@ def test_check_in_by_staff(client, app, organizer):
     assert "Anna Aarhus" in screen and "Check ind" in screen and "0 af 1 checket ind" in screen
 
     first = client.post(f"/t/{code}/checkin", data={}, follow_redirects=True)
-    assert "Anna Aarhus er checket ind." in first.get_data(as_text=True)
+    assert "Anna Aarhus er checket ind kl." in first.get_data(as_text=True)
     second = client.post(f"/t/{code}/checkin", data={}, follow_redirects=True).get_data(
         as_text=True)
     assert "Allerede checket ind kl." in second and "af check" in second
@@ -225,3 +225,14 @@ def test_participant_sees_the_ticket_not_the_check_in(client, app, organizer):
     page = anon.get(f"/t/{code}").get_data(as_text=True)
     assert "Billetkode" in page and "Check ind" not in page
     assert anon.post(f"/t/{code}/checkin").status_code in (400, 403)
+
+
+def test_check_in_finds_people_by_name(client, app, organizer):
+    register(app, "a@example.com", name="Anna Aarhus")
+    register(app, "b@example.com", name="Bo Bornholm")
+    page = client.post("/manage/e/dag/checkin", data={"code": "anna"}).get_data(as_text=True)
+    assert "Anna Aarhus" in page and "Bo Bornholm" not in page
+    with app.app_context():
+        code = db.session.scalar(select(Registration.ticket_code).where(
+            Registration.email == "a@example.com"))
+    assert f"/t/{code}" in page

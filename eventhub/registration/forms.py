@@ -26,7 +26,7 @@ ORGANIZATION_KIND_LABELS = {
 
 
 def kind_choices():
-    return [("", _l("Vælg type (kun for nye organisationer)"))] + list(
+    return [("", "–")] + list(
         ORGANIZATION_KIND_LABELS.items())
 
 
@@ -40,7 +40,8 @@ class RegistrationForm(FlaskForm):
                        "Står den ikke på listen, så skriv navnet."),
         validators=[required(_l("Skriv navnet på din organisation.")), max_length(200)],
     )
-    organization_kind = ChoiceField(_l("Type organisation"), choices=kind_choices,
+    organization_kind = ChoiceField(_l("Type, hvis din organisation ikke er på listen"),
+                                    choices=kind_choices,
                                     validators=[Optional()], default="")
     job_title = StringField(_l("Stilling"), validators=[Optional(), max_length(200)])
     directory_consent = BooleanField(
@@ -62,8 +63,9 @@ class ResendForm(FlaskForm):
 
 
 class CheckInCodeForm(FlaskForm):
-    code = StringField(_l("Billetkode"), validators=[required(_l("Skriv billetkoden.")),
-                                                    max_length(300)])
+    code = StringField(_l("Billetkode eller navn"),
+                       validators=[required(_l("Skriv billetkoden eller et navn.")),
+                                   max_length(300)])
 
 
 class QuestionForm(FlaskForm):

@@ -311,19 +311,25 @@ def question_action(slug: str, question_id: int, action: str):
 def checkin(slug: str):
     event = events.get_event_for(slug, current_user, CHECKIN, ORGANIZER)
     form = CheckInCodeForm()
+    matches = None
     if form.validate_on_submit():
-        code = form.code.data.strip().rsplit("/t/", 1)[-1].strip("/ ")
+        typed = form.code.data.strip()
+        code = typed.rsplit("/t/", 1)[-1].strip("/ ")
         try:
             reg = services.by_ticket_code(code)
             if reg.event_id != event.id:
                 raise ValidationError(_("Billetten hører til et andet arrangement."))
         except DomainError as exc:
-            form.code.errors = [exc.message]
+            # Not a code: look the person up by name or organization instead.
+            matches = services.list_registrations(event, services.RegistrationFilter(
+                search=typed, status="confirmed")) if len(typed) >= 2 else []
+            if not matches:
+                form.code.errors = [exc.message + " " + _("Ingen deltager matcher heller.")]
         else:
             return redirect(url_for("registration.ticket", code=reg.ticket_code))
+    status = 422 if form.errors else 200
     return render_template("registration/checkin.html", event=event, form=form,
-                           counts=services.check_in_counts(event)), \
-        200 if request.method == "GET" or not form.errors else 422
+                           matches=matches, counts=services.check_in_counts(event)), status
 
 
 @bp.get("/checkin/count")

@@ -141,6 +141,18 @@ def get_registration(event: Event, registration_id: int) -> Registration:
     return reg
 
 
+def registration_of(event: Event, user, remembered_id: int | None) -> Registration | None:
+    """Who this visitor is at the event: the registration their personal link opened in
+    this browser, or the signed-in user's own (by email). Cancelled ones do not count."""
+    reg = db.session.get(Registration, remembered_id) if remembered_id else None
+    if reg is None or reg.event_id != event.id:
+        reg = None
+        if user is not None and getattr(user, "is_authenticated", False):
+            reg = db.session.scalar(select(Registration).where(
+                Registration.event_id == event.id, Registration.email == user.email))
+    return reg if reg is not None and reg.status != CANCELLED else None
+
+
 def personal_url(reg: Registration) -> str:
     return current_app.config["BASE_URL"] + url_for("registration.personal",
                                                     token=reg.manage_token)

@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -154,9 +155,24 @@ def resend(slug: str):
     return render_template("registration/resent.html", event=event)
 
 
+def remember_registration(reg: Registration) -> None:
+    """This browser now acts for this registration (agenda, polls) at its event."""
+    known = dict(session.get("registrations", {}))
+    known[str(reg.event_id)] = reg.id
+    session["registrations"] = known
+    session.permanent = True
+
+
+def current_registration(event) -> Registration | None:
+    """The visitor's own registration at this event, if any."""
+    remembered = session.get("registrations", {}).get(str(event.id))
+    return services.registration_of(event, current_user, remembered)
+
+
 @bp.get("/r/<token>")
 def personal(token: str):
     reg = services.by_manage_token(token)
+    remember_registration(reg)
     return render_template(
         "registration/personal.html", reg=reg, event=reg.event, new=bool(request.args.get("new")),
         position=services.waitlist_position(reg), status_label=STATUS_LABELS[reg.status],
@@ -240,7 +256,8 @@ def ticket(code: str):
     if _is_checkin_staff(reg):
         return render_template("registration/checkin_ticket.html", reg=reg, event=reg.event,
                                status_label=STATUS_LABELS[reg.status], form=ActionForm(),
-                               counts=services.check_in_counts(reg.event))
+                               counts=services.check_in_counts(reg.event),
+                               just_checked_in=request.args.get("done") == "1")
     return render_template("registration/ticket.html", reg=reg, event=reg.event,
                            status_label=STATUS_LABELS[reg.status])
 
@@ -262,9 +279,9 @@ def check_in(code: str):
         flash(exc.message, "error")
         return redirect(url_for("registration.ticket", code=code))
     db.session.commit()
-    if result.first_time:
-        flash(_("%(name)s er checket ind.", name=reg.name), "success")
-    return redirect(url_for("registration.ticket", code=code, scanned=1))
+    # A second scan of the same ticket lands on the warning, not on a success.
+    return redirect(url_for("registration.ticket", code=code,
+                            done=1 if result.first_time else None))
 
 
 @bp.post("/t/<code>/undo")

@@ -25,6 +25,7 @@ import json
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -145,21 +146,36 @@ def _custom_qr(box_size: int, mode: str, mask: int | None):
     return data_uri
 
 
+def _fast_qr(box_size: int):
+    from eventhub.registration.badges import print_qr_png
+
+    def data_uri(text: str) -> str:
+        png = print_qr_png(text, box_size=box_size)
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+    return data_uri
+
+
 # name: (description, factory of a replacement for badges.qr_data_uri or None = as built)
 VARIANTS = {
     "built": ("as built: badges.qr_data_uri", None),
-    "box8-1bit": ("documents.qr_png box 8, 1-bit PNG", lambda: _documents_qr(8)),
-    "box4-1bit": ("documents.qr_png box 4, 1-bit PNG", lambda: _documents_qr(4)),
-    "box2-1bit": ("documents.qr_png box 2, 1-bit PNG", lambda: _documents_qr(2)),
-    "box4-gray": ("box 4, 8-bit gray PNG (mode L)", lambda: _custom_qr(4, "L", None)),
-    "box4-gray-mask0": ("box 4, mode L, fixed mask 0", lambda: _custom_qr(4, "L", 0)),
+    "qrcode-box8-1bit": ("documents.qr_png box 8, 1-bit PNG", lambda: _documents_qr(8)),
+    "qrcode-box4-1bit": ("documents.qr_png box 4, 1-bit PNG", lambda: _documents_qr(4)),
+    "qrcode-box2-1bit": ("documents.qr_png box 2, 1-bit PNG", lambda: _documents_qr(2)),
+    "qrcode-box4-gray": ("qrcode box 4, grey PNG (mode L)", lambda: _custom_qr(4, "L", None)),
+    "qrcode-box4-gray-mask0": ("qrcode box 4, mode L, fixed mask 0 (no mask search)",
+                               lambda: _custom_qr(4, "L", 0)),
+    "fast-box1-gray": ("badges.print_qr_png box 1, mode L", lambda: _fast_qr(1)),
+    "fast-box2-gray": ("badges.print_qr_png box 2, mode L", lambda: _fast_qr(2)),
+    "fast-box4-gray": ("badges.print_qr_png box 4, mode L", lambda: _fast_qr(4)),
+    "fast-box8-gray": ("badges.print_qr_png box 8, mode L", lambda: _fast_qr(8)),
 }
 
 
 # Child: one measured render ------------------------------------------------------------
 
 
-def measure(db_path: Path, with_qr: bool, variant: str) -> dict:
+def measure(db_path: Path, with_qr: bool, variant: str, repeat: int) -> dict:
     from sqlalchemy import select
 
     from eventhub.documents import qr_png
@@ -171,17 +187,21 @@ def measure(db_path: Path, with_qr: bool, variant: str) -> dict:
     if factory is not None:
         badges.qr_data_uri = factory()
     app = make_app(db_path)
+    times = []
     with app.test_request_context():
         event = db.session.scalar(select(Event).where(Event.slug == SLUG))
         registrations = badges.badge_registrations(event)
         badges.badges_pdf(event, registrations[:2], with_qr=with_qr)  # warm-up: fonts
-        qr_png.cache_clear()
-        started = time.perf_counter()
-        pdf = badges.badges_pdf(event, registrations, with_qr=with_qr)
-        seconds = time.perf_counter() - started
+        for _ in range(repeat):
+            qr_png.cache_clear()  # every QR code is made during the timed render
+            badges.print_qr_png.cache_clear()
+            started = time.perf_counter()
+            pdf = badges.badges_pdf(event, registrations, with_qr=with_qr)
+            times.append(time.perf_counter() - started)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"badges": len(registrations), "seconds": seconds, "peak_mb": peak_kb / 1024,
-            "pdf_kb": len(pdf) / 1024, "pages": page_count(pdf, db_path.parent)}
+    return {"badges": len(registrations), "seconds": statistics.median(times),
+            "runs": times, "peak_mb": peak_kb / 1024, "pdf_kb": len(pdf) / 1024,
+            "pages": page_count(pdf, db_path.parent)}
 
 
 def page_count(pdf: bytes, folder: Path) -> int | None:
@@ -198,8 +218,9 @@ def page_count(pdf: bytes, folder: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def run_child(db_path: Path, with_qr: bool, variant: str) -> dict:
-    command = [sys.executable, __file__, "--child", str(db_path), "--variant", variant]
+def run_child(db_path: Path, with_qr: bool, variant: str, repeat: int) -> dict:
+    command = [sys.executable, __file__, "--child", str(db_path), "--variant", variant,
+               "--repeat", str(repeat)]
     if with_qr:
         command.append("--qr")
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
@@ -214,6 +235,8 @@ def run_child(db_path: Path, with_qr: bool, variant: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--badges", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed renders per measurement; the median is shown")
     parser.add_argument("--variants", action="store_true",
                         help="also time the QR variants tried (slower)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -222,15 +245,15 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(measure(args.child, args.qr, args.variant)))
+        print(json.dumps(measure(args.child, args.qr, args.variant, args.repeat)))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-badges-") as tmp:
         db_path = Path(tmp) / "bench.sqlite"
         build_database(db_path, args.badges)
-        plain = run_child(db_path, False, "built")
+        plain = run_child(db_path, False, "built", args.repeat)
         names = list(VARIANTS) if args.variants else ["built"]
-        results = {name: run_child(db_path, True, name) for name in names}
+        results = {name: run_child(db_path, True, name, args.repeat) for name in names}
 
     qr = results["built"]
     ratio = qr["seconds"] / plain["seconds"]

@@ -1,0 +1,1 @@
+"""Rooms, tracks, sessions, personal agendas, workshop sign-up and calendar feeds."""

@@ -1,0 +1,62 @@
+"""Programme forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import NumberRange, Optional
+
+from eventhub.forms import (
+    ChoiceField,
+    LocalDateTimeField,
+    NumberField,
+    input_required,
+    max_length,
+    required,
+)
+from eventhub.programme.models import KIND_LABELS
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Lokale"), validators=[required(_l("Skriv et navn.")), max_length(120)])
+    capacity = NumberField(_l("Pladser"), validators=[Optional(), NumberRange(
+        min=0, max=100000, message=_l("Skriv et tal mellem 0 og 100000."))])
+
+
+class TrackForm(FlaskForm):
+    name = StringField(_l("Spor"), validators=[required(_l("Skriv et navn.")), max_length(120)])
+    colour = StringField(_l("Farve"), default="#0b5c54", validators=[max_length(7)])
+
+
+class SessionForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[required(_l("Skriv en titel.")),
+                                                max_length(300)])
+    kind = ChoiceField(_l("Type"), choices=lambda: list(KIND_LABELS.items()), default="talk")
+    starts_at = LocalDateTimeField(_l("Start"), validators=[input_required(_l("Angiv start."))])
+    ends_at = LocalDateTimeField(_l("Slut"), validators=[input_required(_l("Angiv slut."))])
+    room_id = ChoiceField(_l("Lokale"), default="")
+    track_id = ChoiceField(_l("Spor"), default="")
+    description = TextAreaField(_l("Beskrivelse"), validators=[Optional(), max_length(10000)])
+    signup_capacity = NumberField(
+        _l("Pladser med tilmelding"),
+        description=_l("Kun til workshops o.l., hvor deltagerne skal tilmelde sig. "
+                       "Tomt felt: ingen tilmelding."),
+        validators=[Optional(), NumberRange(min=0, max=100000,
+                                            message=_l("Skriv et tal mellem 0 og 100000."))])
+    speaker_ids = SelectMultipleField(
+        _l("Oplægsholdere blandt deltagerne"), coerce=int, validate_choice=False,
+        description=_l("Hold Ctrl (Cmd på Mac) nede for at vælge flere."))
+    external_speakers = TextAreaField(
+        _l("Andre oplægsholdere"),
+        description=_l("Én pr. linje: Navn; Organisation"),
+        validators=[Optional(), max_length(5000)])
+    confirm_warnings = BooleanField(_l("Gem alligevel – jeg har set advarslerne"))
+
+    def set_choices(self, rooms, tracks, registrations) -> None:
+        self.room_id.choices = [("", _l("Intet lokale"))] + [(str(r.id), r.name) for r in rooms]
+        self.track_id.choices = [("", _l("Intet spor"))] + [(str(t.id), t.name) for t in tracks]
+        self.speaker_ids.choices = [(r.id, f"{r.name} ({r.organization.name})"
+                                     if r.organization else r.name) for r in registrations]
+
+
+class ProgrammeImportForm(FlaskForm):
+    csv_text = TextAreaField(_l("Indsæt CSV"), validators=[Optional(), max_length(1_000_000)])

@@ -1,0 +1,200 @@
+"""Organizers build the programme: rooms, tracks, sessions, import, PDF."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from eventhub.errors import ValidationError
+from eventhub.events import services as events
+from eventhub.events.models import ORGANIZER
+from eventhub.extensions import db
+from eventhub.forms import ActionForm
+from eventhub.programme import imports, services
+from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
+from eventhub.programme.models import KIND_LABELS
+from eventhub.timeutil import from_local, to_local
+
+bp = Blueprint("manage_programme", __name__, url_prefix="/manage/e/<slug>/programme")
+
+
+@bp.before_request
+@login_required
+def signed_in() -> None:
+    """Every page here needs a signed-in organizer (checked per page)."""
+
+
+def _event(slug: str):
+    return events.get_event_for(slug, current_user, ORGANIZER)
+
+
+def _index_page(event, room_form=None, track_form=None, status=200):
+    sessions = services.list_sessions(event)
+    days = [(day, list(items)) for day, items in groupby(
+        sessions, key=lambda s: to_local(s.starts_at).date())]
+    return render_template(
+        "programme/manage_index.html", event=event, days=days, rooms=services.rooms(event),
+        tracks=services.tracks(event), room_form=room_form or RoomForm(formdata=None),
+        track_form=track_form or TrackForm(formdata=None), kind_labels=KIND_LABELS,
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.get("/")
+def index(slug: str):
+    return _index_page(_event(slug))
+
+
+@bp.post("/rooms")
+def add_room(slug: str):
+    event = _event(slug)
+    form = RoomForm()
+    if form.validate_on_submit():
+        try:
+            services.save_room(current_user, event, form.name.data, form.capacity.data)
+        except ValidationError as exc:
+            db.session.rollback()
+            form[exc.field or "name"].errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Lokalet er tilføjet."), "success")
+            return redirect(url_for(".index", slug=slug))
+    return _index_page(event, room_form=form, status=422)
+
+
+@bp.post("/tracks")
+def add_track(slug: str):
+    event = _event(slug)
+    form = TrackForm()
+    if form.validate_on_submit():
+        try:
+            services.save_track(current_user, event, form.name.data, form.colour.data or "")
+        except ValidationError as exc:
+            db.session.rollback()
+            form[exc.field or "name"].errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Sporet er tilføjet."), "success")
+            return redirect(url_for(".index", slug=slug))
+    return _index_page(event, track_form=form, status=422)
+
+
+def _form(event, session=None) -> SessionForm:
+    if request.method == "GET" and session is not None:
+        form = SessionForm(data={
+            "title": session.title, "kind": session.kind,
+            "starts_at": to_local(session.starts_at).replace(tzinfo=None),
+            "ends_at": to_local(session.ends_at).replace(tzinfo=None),
+            "room_id": str(session.room_id or ""), "track_id": str(session.track_id or ""),
+            "description": session.description, "signup_capacity": session.signup_capacity,
+            "speaker_ids": [s.registration_id for s in session.speakers if s.registration_id],
+            "external_speakers": "\n".join(
+                f"{s.name}; {s.organization}" if s.organization else s.name
+                for s in session.speakers if not s.registration_id),
+        })
+    else:
+        form = SessionForm()
+    form.set_choices(services.rooms(event), services.tracks(event),
+                     services.speaker_choices(event))
+    return form
+
+
+def _data(form: SessionForm) -> services.SessionData:
+    speakers = [services.SpeakerData("", "", rid) for rid in form.speaker_ids.data or []]
+    for line in (form.external_speakers.data or "").splitlines():
+        name, _sep, org = line.partition(";")
+        if name.strip():
+            speakers.append(services.SpeakerData(name.strip(), org.strip()))
+    return services.SessionData(
+        title=form.title.data or "", kind=form.kind.data,
+        starts_at=from_local(form.starts_at.data), ends_at=from_local(form.ends_at.data),
+        room_id=int(form.room_id.data) if form.room_id.data else None,
+        track_id=int(form.track_id.data) if form.track_id.data else None,
+        description=form.description.data or "", signup_capacity=form.signup_capacity.data,
+        speakers=speakers,
+    )
+
+
+def _edit(slug: str, session_id: int | None):
+    event = _event(slug)
+    session = services.get_session(event, session_id) if session_id else None
+    form = _form(event, session)
+    warnings: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.save_session(current_user, event, _data(form),
+                                  confirmed=bool(form.confirm_warnings.data), session=session)
+        except services.SessionProblems as problems:
+            db.session.rollback()
+            for error in problems.errors:
+                target = form[error.field] if error.field in form else form.title
+                target.errors = list(target.errors) + [error.message]
+            warnings = problems.warnings
+        else:
+            db.session.commit()
+            flash(_("Programpunktet er gemt."), "success")
+            return redirect(url_for(".index", slug=slug))
+    status = 200 if request.method == "GET" else 422
+    return render_template("programme/manage_session.html", event=event, form=form,
+                           session=session, warnings=warnings), status
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def new_session(slug: str):
+    return _edit(slug, None)
+
+
+@bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])
+def edit_session(slug: str, session_id: int):
+    return _edit(slug, session_id)
+
+
+@bp.post("/sessions/<int:session_id>/<action>")
+def session_action(slug: str, session_id: int, action: str):
+    event = _event(slug)
+    session = services.get_session(event, session_id)
+    if action == "duplicate":
+        copy = services.duplicate_session(current_user, event, session)
+        db.session.commit()
+        flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
+        return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
+    if action in ("cancel", "reinstate"):
+        services.set_cancelled(current_user, event, session, action == "cancel")
+        db.session.commit()
+        flash(_("Programpunktet er aflyst. Det vises stadig, markeret som aflyst.")
+              if action == "cancel" else _("Programpunktet er genindsat."), "success")
+    return redirect(url_for(".index", slug=slug))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_sessions(slug: str):
+    event = _event(slug)
+    form = ProgrammeImportForm()
+    report = None
+    text = form.csv_text.data or "" if request.method == "POST" else ""
+    if form.validate_on_submit() and text.strip():
+        if request.form.get("confirm"):
+            try:
+                count = imports.run_import(current_user, event, text)
+            except ValidationError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+            else:
+                db.session.commit()
+                flash(_("%(n)d programpunkter er importeret.", n=count), "success")
+                return redirect(url_for(".index", slug=slug))
+        report = imports.parse(current_user, event, text)
+    return render_template("programme/manage_import.html", event=event, form=form,
+                           report=report, text=text)
+
+
+@bp.get("/programme.pdf")
+def pdf(slug: str):
+    from eventhub.programme.documents import programme_pdf
+
+    event = events.get_event_for(slug, current_user)
+    return Response(programme_pdf(event), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="program-{event.slug}.pdf"'})

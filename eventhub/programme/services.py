@@ -1,0 +1,304 @@
+"""Programme rules: rooms, tracks, sessions, speakers, and the warnings while editing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from eventhub.errors import NotFound, ValidationError
+from eventhub.events.models import ORGANIZER, Event
+from eventhub.events.services import require_role
+from eventhub.extensions import db
+from eventhub.programme.models import (
+    CANCELLED,
+    SCHEDULED,
+    SESSION_KINDS,
+    Room,
+    Session,
+    Speaker,
+    Track,
+)
+from eventhub.registration.models import CANCELLED as REG_CANCELLED
+from eventhub.registration.models import Registration
+from eventhub.timeutil import to_local
+
+COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+# Rooms and tracks -----------------------------------------------------------------
+
+
+def rooms(event: Event) -> list[Room]:
+    return list(db.session.scalars(
+        select(Room).where(Room.event_id == event.id).order_by(Room.position, Room.name)))
+
+
+def tracks(event: Event) -> list[Track]:
+    return list(db.session.scalars(
+        select(Track).where(Track.event_id == event.id).order_by(Track.position, Track.name)))
+
+
+def _unique_name(model, event: Event, name: str, current_id: int | None, message: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(_("Skriv et navn."), "name")
+    if len(name) > 120:
+        raise ValidationError(_("Navnet er for langt (højst 120 tegn)."), "name")
+    clash = db.session.scalar(select(model.id).where(
+        model.event_id == event.id, func.lower(model.name) == name.lower(),
+        model.id != (current_id or -1)))
+    if clash:
+        raise ValidationError(message, "name")
+    return name
+
+
+def save_room(actor, event: Event, name: str, capacity: int | None,
+              room: Room | None = None) -> Room:
+    """Create or rename a room."""
+    require_role(actor, event, ORGANIZER)
+    name = _unique_name(Room, event, name, room.id if room else None,
+                        _("Der er allerede et lokale med det navn."))
+    if capacity is not None and capacity < 0:
+        raise ValidationError(_("Kapaciteten kan ikke være negativ."), "capacity")
+    if room is None:
+        room = Room(event_id=event.id, position=len(rooms(event)) + 1)
+        db.session.add(room)
+    room.name, room.capacity = name, capacity
+    db.session.flush()
+    return room
+
+
+def save_track(actor, event: Event, name: str, colour: str, track: Track | None = None) -> Track:
+    """Create or change a track."""
+    require_role(actor, event, ORGANIZER)
+    name = _unique_name(Track, event, name, track.id if track else None,
+                        _("Der er allerede et spor med det navn."))
+    if not COLOUR_RE.match(colour or ""):
+        raise ValidationError(_("Vælg en farve som #RRGGBB."), "colour")
+    if track is None:
+        track = Track(event_id=event.id, position=len(tracks(event)) + 1)
+        db.session.add(track)
+    track.name, track.colour = name, colour.lower()
+    db.session.flush()
+    return track
+
+
+def get_room(event: Event, room_id: int | None) -> Room | None:
+    if room_id is None:
+        return None
+    room = db.session.get(Room, room_id)
+    if room is None or room.event_id != event.id:
+        raise ValidationError(_("Lokalet findes ikke."), "room_id")
+    return room
+
+
+def get_track(event: Event, track_id: int | None) -> Track | None:
+    if track_id is None:
+        return None
+    track = db.session.get(Track, track_id)
+    if track is None or track.event_id != event.id:
+        raise ValidationError(_("Sporet findes ikke."), "track_id")
+    return track
+
+
+# Sessions ----------------------------------------------------------------------------
+
+
+@dataclass
+class SpeakerData:
+    name: str
+    organization: str = ""
+    registration_id: int | None = None
+
+
+@dataclass
+class SessionData:
+    title: str
+    kind: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    room_id: int | None = None
+    track_id: int | None = None
+    description: str = ""
+    signup_capacity: int | None = None
+    speakers: list[SpeakerData] = field(default_factory=list)
+
+
+class SessionProblems(ValidationError):
+    """Errors (never saved) and warnings (saved only when confirmed)."""
+
+    def __init__(self, errors: list[ValidationError], warnings: list[str]) -> None:
+        first = (errors or [ValidationError(warnings[0] if warnings else "")])[0]
+        super().__init__(first.message, first.field)
+        self.errors, self.warnings = errors, warnings
+
+
+def list_sessions(event: Event, *, include_cancelled: bool = True) -> list[Session]:
+    """The event's sessions by start time, then room."""
+    from sqlalchemy.orm import selectinload
+
+    stmt = (select(Session).where(Session.event_id == event.id)
+            .options(selectinload(Session.speakers), selectinload(Session.room),
+                     selectinload(Session.track))
+            .order_by(Session.starts_at, Session.room_id, Session.id))
+    if not include_cancelled:
+        stmt = stmt.where(Session.status == SCHEDULED)
+    return list(db.session.scalars(stmt))
+
+
+def get_session(event: Event, session_id: int) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None or session.event_id != event.id:
+        raise NotFound(_("Programpunktet findes ikke."))
+    return session
+
+
+def validate_session(event: Event, data: SessionData) -> list[ValidationError]:
+    """What is wrong with the session's fields (nothing is saved)."""
+    return _errors(event, data)
+
+
+def _errors(event: Event, data: SessionData) -> list[ValidationError]:
+    errors: list[ValidationError] = []
+    data.title = " ".join((data.title or "").split())
+    if not data.title:
+        errors.append(ValidationError(_("Skriv en titel."), "title"))
+    elif len(data.title) > 300:
+        errors.append(ValidationError(_("Titlen er for lang (højst 300 tegn)."), "title"))
+    if data.kind not in SESSION_KINDS:
+        errors.append(ValidationError(_("Vælg en gyldig type."), "kind"))
+    if data.starts_at is None:
+        errors.append(ValidationError(_("Angiv start."), "starts_at"))
+    if data.ends_at is None:
+        errors.append(ValidationError(_("Angiv slut."), "ends_at"))
+    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+        errors.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
+    if data.signup_capacity is not None and data.signup_capacity < 0:
+        errors.append(ValidationError(_("Pladser kan ikke være negativt."), "signup_capacity"))
+    for attr, getter in (("room_id", get_room), ("track_id", get_track)):
+        try:
+            getter(event, getattr(data, attr))
+        except ValidationError as exc:
+            errors.append(exc)
+    for speaker in data.speakers:
+        if speaker.registration_id is not None:
+            reg = db.session.get(Registration, speaker.registration_id)
+            if reg is None or reg.event_id != event.id or reg.status == REG_CANCELLED:
+                errors.append(ValidationError(
+                    _("Oplægsholderen er ikke tilmeldt arrangementet."), "speakers"))
+        elif not speaker.name.strip():
+            errors.append(ValidationError(_("Skriv oplægsholderens navn."), "speakers"))
+    return errors
+
+
+def _overlaps(a_start, a_end, b_start, b_end) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _speaker_key(speaker: SpeakerData | Speaker) -> str:
+    if speaker.registration_id:
+        return f"r{speaker.registration_id}"
+    return "n" + " ".join(speaker.name.split()).casefold()
+
+
+def session_warnings(event: Event, data: SessionData, current: Session | None) -> list[str]:
+    """Clashes worth a second look: a double-booked room or speaker, outside the event."""
+    warnings: list[str] = []
+    start, end = data.starts_at, data.ends_at
+    if start < event.starts_at or end > event.ends_at:
+        warnings.append(_("Programpunktet ligger uden for arrangementets tid (%(start)s – "
+                          "%(end)s).", start=_fmt(event.starts_at), end=_fmt(event.ends_at)))
+    others = [s for s in list_sessions(event, include_cancelled=False)
+              if (current is None or s.id != current.id) and _overlaps(start, end, s.starts_at,
+                                                                       s.ends_at)]
+    for other in others:
+        if data.room_id and other.room_id == data.room_id:
+            warnings.append(_("Lokalet %(room)s er optaget af \"%(title)s\" (%(when)s).",
+                              room=other.room.name, title=other.title, when=_fmt(other.starts_at)))
+    mine = {_speaker_key(s): s for s in data.speakers}
+    for other in others:
+        for speaker in other.speakers:
+            key = _speaker_key(speaker)
+            if key in mine:
+                warnings.append(_("%(name)s taler også i \"%(title)s\" på samme tid.",
+                                  name=speaker.name, title=other.title))
+    return warnings
+
+
+def _fmt(value: datetime) -> str:
+    return to_local(value).strftime("%d-%m %H:%M")
+
+
+def save_session(actor, event: Event, data: SessionData, *, confirmed: bool = False,
+                 session: Session | None = None) -> Session:
+    """Create or change a session. Errors are never saved; warnings only when confirmed."""
+    require_role(actor, event, ORGANIZER)
+    errors = _errors(event, data)
+    warnings = [] if errors else session_warnings(event, data, session)
+    if errors or (warnings and not confirmed):
+        raise SessionProblems(errors, warnings)
+    if session is None:
+        session = Session(event_id=event.id)
+        db.session.add(session)
+    else:
+        session.sequence = (session.sequence or 0) + 1
+    session.title, session.kind = data.title, data.kind
+    session.description = (data.description or "").strip()
+    session.starts_at, session.ends_at = data.starts_at, data.ends_at
+    session.room_id, session.track_id = data.room_id, data.track_id
+    session.signup_capacity = data.signup_capacity
+    session.speakers = [
+        _speaker(event, s, position) for position, s in enumerate(data.speakers, start=1)]
+    db.session.flush()
+    return session
+
+
+def _speaker(event: Event, data: SpeakerData, position: int) -> Speaker:
+    if data.registration_id is not None:
+        reg = db.session.get(Registration, data.registration_id)
+        return Speaker(registration_id=reg.id, name=reg.name, position=position,
+                       organization=reg.organization.name if reg.organization else "")
+    return Speaker(name=" ".join(data.name.split())[:200], position=position,
+                   organization=" ".join(data.organization.split())[:200])
+
+
+def session_data(session: Session) -> SessionData:
+    """A session's fields, as a starting point for a copy or a move."""
+    return SessionData(
+        title=session.title, kind=session.kind, starts_at=session.starts_at,
+        ends_at=session.ends_at, room_id=session.room_id, track_id=session.track_id,
+        description=session.description, signup_capacity=session.signup_capacity,
+        speakers=[SpeakerData(s.name, s.organization, s.registration_id)
+                  for s in session.speakers],
+    )
+
+
+def duplicate_session(actor, event: Event, session: Session) -> Session:
+    """A copy right after the original, in the same room (a new UID)."""
+    data = session_data(session)
+    length = session.ends_at - session.starts_at
+    data.starts_at, data.ends_at = session.ends_at, session.ends_at + length
+    data.title = _("%(title)s (kopi)", title=session.title)[:300]
+    return save_session(actor, event, data, confirmed=True)
+
+
+def set_cancelled(actor, event: Event, session: Session, cancelled: bool) -> None:
+    """Cancel (or reinstate) a session; it stays in the programme, marked cancelled."""
+    require_role(actor, event, ORGANIZER)
+    new = CANCELLED if cancelled else SCHEDULED
+    if session.status != new:
+        session.status = new
+        session.sequence = (session.sequence or 0) + 1
+        db.session.flush()
+
+
+def speaker_choices(event: Event) -> list[Registration]:
+    """Registered people who can be picked as speakers."""
+    return list(db.session.scalars(
+        select(Registration).where(Registration.event_id == event.id,
+                                   Registration.status != REG_CANCELLED)
+        .order_by(Registration.name)))
