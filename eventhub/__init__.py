@@ -93,9 +93,9 @@ def register_extensions(app: Flask) -> None:
     from eventhub import mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.events import models as _e  # noqa: F401
+    from eventhub.programme import models as _p  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
     from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
-    from eventhub.programme import models as _p  # noqa: F401
 
 
 def register_i18n(app: Flask) -> None:

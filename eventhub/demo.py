@@ -37,7 +37,7 @@ from eventhub.registration.models import (
     Question,
     Registration,
 )
-from eventhub.timeutil import from_local
+from eventhub.timeutil import LOCAL_TZ, from_local
 
 DEMO_SLUG = "del-genbrug-2026"
 ADMIN_EMAIL = "admin@example.com"
@@ -46,17 +46,9 @@ DESCRIPTION = """\
 En dag hvor kommuner, regioner og virksomheder viser hinanden velfærdsteknologi, der \
 virker – så den næste kommune kan genbruge løsningen i stedet for at bygge sin egen.
 
-Programmet:
-09:00 Morgenkaffe og registrering
-09:30 Keynote: Fra pilot til drift – hvorfor spredning er det svære
-10:15 Kommunale cases: skærmbesøg i hjemmeplejen (Aarhus), sensorer mod fald (Odense), \
-digital genoptræning (Aalborg)
-12:00 Frokost og netværk
-13:00 Workshops med tilmelding: Gevinstrealisering med MAST · Indkøb i fællesskab · \
-Fra 'ikke opfundet her' til 'godt fundet der'
-14:30 Pitch: fem løsninger på fem minutter hver
-15:30 Afstemning: hvilke løsninger vil I afprøve næste år?
-16:00 Tak for i dag
+Hør kommunale cases om skærmbesøg, sensorer, digital genoptræning og medicinrobotter, \
+vær med i workshops om gevinstrealisering og spredning, og mød dem, der allerede har \
+gjort det. Se hele programmet og vælg dine punkter under "Se programmet".
 """
 
 # (name, job title, organization, kind or None for reference data, status)
@@ -139,7 +131,7 @@ def _demo_event() -> Event:
             title="Del & Genbrug 2026",
             description=DESCRIPTION,
             venue="Dokk1, Hack Kampmanns Plads 2, 8000 Aarhus C",
-            starts_at=from_local(datetime(2026, 12, 10, 9, 0)),
+            starts_at=from_local(datetime(2026, 12, 10, 8, 30)),
             ends_at=from_local(datetime(2026, 12, 10, 16, 0)),
             capacity=120,
             registration_opens_at=from_local(datetime(2026, 9, 1, 9, 0)),
@@ -198,6 +190,7 @@ def load_demo() -> DemoLogin:
         ]
         db.session.add(reg)
     db.session.flush()
+    load_programme(event)
     return DemoLogin(ADMIN_EMAIL, password)
 
 
@@ -229,3 +222,74 @@ def _organization(name: str, kind: str | None) -> Organization:
             raise LookupError(f"reference organization missing: {name}")
         return org
     return find_or_create_organization(name, kind)
+
+
+# The programme: (start, end, title, kind, room, track, speaker indexes, external, seats)
+ROOMS = [("Store Sal", 200), ("Lokale 2", 40)]
+TRACKS = [("Drift og spredning", "#0b5c54"), ("Nye løsninger", "#b8420f")]
+SESSIONS = [
+    ("08:30", "09:00", "Morgenkaffe og registrering", "break", None, None, [], [], None),
+    ("09:00", "09:30", "Velkommen: Del og genbrug det, der virker", "keynote", "Store Sal",
+     None, [], [("Anna Kragelund", "Arrangør")], None),
+    ("09:30", "10:15", "Keynote: Fra pilot til drift – hvorfor spredning er det svære",
+     "keynote", "Store Sal", "Drift og spredning", [22], [], None),
+    ("10:15", "10:30", "Pause", "break", None, None, [], [], None),
+    ("10:30", "11:00", "Skærmbesøg i hjemmeplejen: 40.000 besøg senere", "case", "Store Sal",
+     "Drift og spredning", [0], [], None),
+    ("10:30", "11:00", "Sensorer mod fald om natten", "case", "Lokale 2", "Nye løsninger",
+     [1], [], None),
+    ("11:00", "11:30", "Digital genoptræning efter hofteoperation", "case", "Store Sal",
+     "Drift og spredning", [2], [], None),
+    ("11:00", "11:30", "Medicinhåndtering med dispenserrobot", "case", "Lokale 2",
+     "Nye løsninger", [5], [], None),
+    ("11:30", "12:30", "Frokost og netværk", "break", None, None, [], [], None),
+    ("12:30", "14:00", "Workshop: Gevinstrealisering med MAST", "workshop", "Lokale 2",
+     "Drift og spredning", [], [("Birgitte Hald", "Center for Velfærdsteknologisk Evaluering")],
+     30),
+    ("12:30", "14:00", "Workshop: Fra 'ikke opfundet her' til 'godt fundet der'", "workshop",
+     "Store Sal", "Nye løsninger", [], [("Kim Hedegaard", "EventHub")], 40),
+    ("14:00", "14:15", "Kaffe", "break", None, None, [], [], None),
+    ("14:15", "15:00", "Pitch: fem løsninger på fem minutter", "pitch", "Store Sal",
+     "Nye løsninger", [], [("Frederik Boesen", "Tryghedsteknik ApS"),
+                           ("Karina Ebbesen", "Skærmbesøg A/S")], None),
+    ("15:00", "15:45", "Afstemning og fælles opsamling", "talk", "Store Sal", None, [], [],
+     None),
+    ("15:45", "16:00", "Tak for i dag", "break", "Store Sal", None, [], [], None),
+]
+
+
+def load_programme(event: Event) -> None:
+    """Rooms, tracks and a day of sessions, if the event has none yet."""
+    from eventhub.programme.models import Room, Session, Speaker, Track
+
+    if db.session.scalar(select(Session.id).where(Session.event_id == event.id).limit(1)):
+        return
+    rooms = {}
+    for position, (name, capacity) in enumerate(ROOMS, start=1):
+        rooms[name] = Room(event_id=event.id, name=name, capacity=capacity, position=position)
+    tracks = {}
+    for position, (name, colour) in enumerate(TRACKS, start=1):
+        tracks[name] = Track(event_id=event.id, name=name, colour=colour, position=position)
+    db.session.add_all([*rooms.values(), *tracks.values()])
+    db.session.flush()
+    regs = list(db.session.scalars(select(Registration).where(
+        Registration.event_id == event.id).order_by(Registration.id)))
+    day = event.starts_at.astimezone(LOCAL_TZ).date()
+    for start, end, title, kind, room, track, speaker_idx, external, seats in SESSIONS:
+        session = Session(
+            event_id=event.id, title=title, kind=kind, signup_capacity=seats,
+            starts_at=from_local(datetime.combine(day, datetime.strptime(start, "%H:%M").time())),
+            ends_at=from_local(datetime.combine(day, datetime.strptime(end, "%H:%M").time())),
+            room_id=rooms[room].id if room else None,
+            track_id=tracks[track].id if track else None,
+        )
+        position = 0
+        for position, index in enumerate(speaker_idx, start=1):
+            reg = regs[index]
+            session.speakers.append(Speaker(
+                registration_id=reg.id, name=reg.name, position=position,
+                organization=reg.organization.name if reg.organization else ""))
+        for offset, (name, org) in enumerate(external, start=position + 1):
+            session.speakers.append(Speaker(name=name, organization=org, position=offset))
+        db.session.add(session)
+    db.session.flush()

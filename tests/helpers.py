@@ -125,3 +125,27 @@ def registrations_of(app, event_id: int):
                    Registration.id)
             .where(Registration.event_id == event_id).order_by(Registration.id)
         ).all()
+
+
+def make_session(app, event_id: int, title: str, start, end, **fields) -> int:
+    """A programme session straight in the database (aware UTC start and end)."""
+    from eventhub.programme.models import Session
+
+    with app.app_context():
+        session = Session(event_id=event_id, title=title, starts_at=start, ends_at=end,
+                          **fields)
+        db.session.add(session)
+        db.session.commit()
+        return session.id
+
+
+def make_registration(app, event_id: int, email: str, name: str = "Deltager",
+                      status: str = "confirmed") -> tuple[int, str]:
+    """A registration straight in the database: (id, personal-link token)."""
+    from eventhub.registration.models import Registration
+
+    with app.app_context():
+        reg = Registration(event_id=event_id, email=email, name=name, status=status)
+        db.session.add(reg)
+        db.session.commit()
+        return reg.id, reg.manage_token

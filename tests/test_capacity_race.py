@@ -109,3 +109,32 @@ def test_cancellations_racing_promotions_fill_exactly_the_freed_seats(rush_app):
     promoted = [i for i in waiting_in_order if after[i] == "confirmed"]
     assert promoted == waiting_in_order[:30]  # the first 30 in line, in order
     assert all(after[i] == "waitlisted" for i in waiting_in_order[30:])
+
+
+def test_simultaneous_workshop_sign_ups_never_exceed_its_seats(rush_app):
+    from datetime import UTC, datetime, timedelta
+
+    from eventhub.programme.models import Signup
+    from tests.helpers import make_registration, make_session
+
+    event_id = make_event(rush_app, "rush", capacity=None)
+    start = datetime.now(UTC) + timedelta(days=30)
+    workshop = make_session(rush_app, event_id, "Workshop", start, start + timedelta(hours=1),
+                            kind="workshop", signup_capacity=10)
+    tokens = [make_registration(rush_app, event_id, f"w{i}@example.com")[1] for i in range(60)]
+
+    def job(token):
+        def prepare(client):
+            client.get(f"/r/{token}")
+            page = client.get(f"/e/rush/programme/{workshop}").get_data(as_text=True)
+            csrf = csrf_of(page)
+            return lambda: client.post(f"/e/rush/programme/{workshop}/signup", csrf=False,
+                                       data={"csrf_token": csrf})
+        return prepare
+
+    for response in _fire(rush_app, [job(t) for t in tokens]):
+        assert response.status_code == 302
+    with rush_app.app_context():
+        statuses = list(db.session.scalars(select(Signup.status)))
+    assert statuses.count("signed_up") == 10
+    assert statuses.count("waiting") == 50
