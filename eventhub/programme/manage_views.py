@@ -48,38 +48,34 @@ def index(slug: str):
     return _index_page(_event(slug))
 
 
-@bp.post("/rooms")
-def add_room(slug: str):
+def _add(slug: str, form, save, done: str, field: str):
+    """Add a room or a track; problems go back to the overview beside the field."""
     event = _event(slug)
-    form = RoomForm()
     if form.validate_on_submit():
         try:
-            services.save_room(current_user, event, form.name.data, form.capacity.data)
+            save(event, form)
         except ValidationError as exc:
             db.session.rollback()
             form[exc.field or "name"].errors = [exc.message]
         else:
             db.session.commit()
-            flash(_("Lokalet er tilføjet."), "success")
+            flash(done, "success")
             return redirect(url_for(".index", slug=slug))
-    return _index_page(event, room_form=form, status=422)
+    return _index_page(event, status=422, **{field: form})
+
+
+@bp.post("/rooms")
+def add_room(slug: str):
+    return _add(slug, RoomForm(), lambda event, form: services.save_room(
+        current_user, event, form.name.data, form.capacity.data),
+        _("Lokalet er tilføjet."), "room_form")
 
 
 @bp.post("/tracks")
 def add_track(slug: str):
-    event = _event(slug)
-    form = TrackForm()
-    if form.validate_on_submit():
-        try:
-            services.save_track(current_user, event, form.name.data, form.colour.data or "")
-        except ValidationError as exc:
-            db.session.rollback()
-            form[exc.field or "name"].errors = [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Sporet er tilføjet."), "success")
-            return redirect(url_for(".index", slug=slug))
-    return _index_page(event, track_form=form, status=422)
+    return _add(slug, TrackForm(), lambda event, form: services.save_track(
+        current_user, event, form.name.data, form.colour.data or ""),
+        _("Sporet er tilføjet."), "track_form")
 
 
 def _form(event, session=None) -> SessionForm:

@@ -48,11 +48,12 @@ def _ics(body: bytes, filename: str) -> Response:
 
 
 def mark_now_and_next(sessions: list[Session]) -> tuple[set[int], int | None]:
-    """Sessions running now, and the first one still to start."""
+    """Sessions running now, and on the same day the first one still to start."""
     now = utcnow()
     live = [s for s in sessions if s.status != CANCELLED]
     running = {s.id for s in live if s.starts_at <= now < s.ends_at}
-    upcoming = [s for s in live if s.starts_at > now]
+    today = to_local(now).date()
+    upcoming = [s for s in live if s.starts_at > now and to_local(s.starts_at).date() == today]
     return running, (upcoming[0].id if upcoming else None)
 
 

@@ -51,6 +51,7 @@ KINDS = {
 class ImportReport:
     good: list[tuple[int, RegistrationData]] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
     header_problem: str | None = None
 
     @property

@@ -240,23 +240,29 @@ def _decode(raw: bytes) -> str:
 # Questions -----------------------------------------------------------------------------
 
 
+def _save_question(form: QuestionForm, event, question=None) -> bool:
+    """Save the form's question and commit; on a problem, show it beside its field."""
+    try:
+        q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
+                        options=(form.options.data or "").splitlines(),
+                        required=form.required.data, help_text=form.help_text.data or "",
+                        question=question)
+    except ValidationError as exc:
+        db.session.rollback()
+        target = form[exc.field] if exc.field in form else form.label
+        target.errors = list(target.errors) + [exc.message]
+        return False
+    db.session.commit()
+    return True
+
+
 @bp.route("/questions", methods=["GET", "POST"])
 def questions(slug: str):
     event = _organizer_event(slug)
     form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
-                            options=(form.options.data or "").splitlines(),
-                            required=form.required.data, help_text=form.help_text.data or "")
-        except ValidationError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.label
-            target.errors = list(target.errors) + [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Spørgsmålet er tilføjet."), "success")
-            return redirect(url_for(".questions", slug=slug))
+    if form.validate_on_submit() and _save_question(form, event):
+        flash(_("Spørgsmålet er tilføjet."), "success")
+        return redirect(url_for(".questions", slug=slug))
     return render_template(
         "registration/manage_questions.html", event=event, form=form,
         questions=q.active_questions(event), kind_labels=QUESTION_KIND_LABELS,
@@ -272,20 +278,9 @@ def edit_question(slug: str, question_id: int):
         "label": question.label, "help_text": question.help_text, "kind": question.kind,
         "options": "\n".join(question.options or []), "required": question.required,
     }) if request.method == "GET" else QuestionForm()
-    if form.validate_on_submit():
-        try:
-            q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
-                            options=(form.options.data or "").splitlines(),
-                            required=form.required.data, help_text=form.help_text.data or "",
-                            question=question)
-        except ValidationError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.label
-            target.errors = list(target.errors) + [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Spørgsmålet er gemt. Svar, der allerede er givet, er bevaret."), "success")
-            return redirect(url_for(".questions", slug=slug))
+    if form.validate_on_submit() and _save_question(form, event, question):
+        flash(_("Spørgsmålet er gemt. Svar, der allerede er givet, er bevaret."), "success")
+        return redirect(url_for(".questions", slug=slug))
     return render_template("registration/manage_question_edit.html", event=event, form=form,
                            question=question), 200 if request.method == "GET" else 422
 

@@ -7,55 +7,12 @@ import secrets
 
 from playwright.sync_api import Browser, Page, expect
 
-EVENT_SLUG = "del-genbrug-2026"
-EVENT_PATH = f"/e/{EVENT_SLUG}"
-EVENT_TITLE = "Del & Genbrug 2026"
+from tests.e2e.pages import EVENT_PATH, EVENT_SLUG, EVENT_TITLE, phone_context, step_check
+
 CHECKIN_EMAIL = "checkin@example.com"
-PHONE = {"width": 390, "height": 844}
 MAGIC_LINK_RE = re.compile(r"https?://\S+/login/link/\S+")
 
 
-# Elements in <main> whose right edge is past the viewport, described for the report.
-OFFENDERS_JS = """() => {
-  const width = document.documentElement.clientWidth;
-  const found = [];
-  for (const el of document.querySelectorAll("main *")) {
-    if (el.getBoundingClientRect().right <= width + 0.5) continue;
-    const parent = el.parentElement;
-    found.push({
-      tag: el.tagName.toLowerCase(),
-      parent: parent.tagName.toLowerCase() + (parent.className ? "." + parent.className : ""),
-    });
-  }
-  return found;
-}"""
-
-
-def _step(page: Page, shot, name: str) -> None:
-    """Screenshot the step and check the page does not scroll sideways on the phone."""
-    shot(page, name)
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    if overflow <= 0:
-        return
-    offenders = page.evaluate(OFFENDERS_JS)
-    raise AssertionError(
-        f"{name}: page is {overflow}px wider than the phone screen; overflowing: {offenders}"
-    )
-
-
-def _phone_context(browser: Browser, base_url: str):
-    context = browser.new_context(
-        base_url=base_url,
-        viewport=PHONE,
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        locale="da-DK",
-    )
-    context.set_default_timeout(10_000)
-    return context
 
 
 def _link(body: str, base_url: str, prefix: str) -> str:
@@ -100,7 +57,7 @@ def test_participant_registers_gets_ticket_and_is_checked_in(
     browser: Browser, phone_page: Page, live_server, shot, wait_for_mail, mail_files
 ):
     def step(on: Page, name: str) -> None:
-        _step(on, shot, name)
+        step_check(on, shot, name)
 
     page = phone_page
     name = f"Deltager {secrets.token_hex(3)}"
@@ -169,7 +126,7 @@ def test_participant_registers_gets_ticket_and_is_checked_in(
     step(page, "reg-03-ticket")
 
     # 3. Check-in staff sign in on their own phone and check the participant in.
-    staff_context = _phone_context(browser, live_server.base_url)
+    staff_context = phone_context(browser, live_server.base_url)
     try:
         staff = staff_context.new_page()
         _sign_in_by_magic_link(staff, live_server, wait_for_mail, mail_files, step)
