@@ -37,6 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_templates(app)
     register_cli(app)
+    from eventhub.realtime import init_broker
+
+    init_broker(app)
     if app.config.get("MAIL_DELIVER_IN_PROCESS"):
         from eventhub.mail import start_worker_thread
 
@@ -93,6 +96,7 @@ def register_extensions(app: Flask) -> None:
     from eventhub import mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.events import models as _e  # noqa: F401
+    from eventhub.polls import models as _pl  # noqa: F401
     from eventhub.programme import models as _p  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
     from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
@@ -127,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
     from eventhub.admin import bp as admin_bp
     from eventhub.events.views import bp as events_bp
     from eventhub.events.views import manage_bp
+    from eventhub.polls.manage_views import bp as manage_polls_bp
+    from eventhub.polls.views import bp as polls_bp
     from eventhub.programme.manage_views import bp as manage_programme_bp
     from eventhub.programme.views import bp as programme_bp
     from eventhub.registration.manage_views import bp as manage_registration_bp
@@ -134,7 +140,8 @@ def register_blueprints(app: Flask) -> None:
     from eventhub.site import bp as site_bp
 
     for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
-               manage_registration_bp, programme_bp, manage_programme_bp):
+               manage_registration_bp, programme_bp, manage_programme_bp, polls_bp,
+               manage_polls_bp):
         app.register_blueprint(bp)
 
 

@@ -191,6 +191,7 @@ def load_demo() -> DemoLogin:
         db.session.add(reg)
     db.session.flush()
     load_programme(event)
+    load_polls(event)
     return DemoLogin(ADMIN_EMAIL, password)
 
 
@@ -292,4 +293,47 @@ def load_programme(event: Event) -> None:
         for offset, (name, org) in enumerate(external, start=position + 1):
             session.speakers.append(Speaker(name=name, organization=org, position=offset))
         db.session.add(session)
+    db.session.flush()
+
+
+POLLS = [
+    ("Hvad er den største barriere for at genbruge andre kommuners løsninger?", "single",
+     ["Ejerskab – løsningen skal være \"vores egen\"",
+      "Ingen tid eller luft til at sætte os ind i det", "Budget", "Ledelsens prioriteringer"],
+     "open", True, "Keynote"),
+    ("Hvor klar er jeres kommune til at tage skærmbesøg i brug?", "scale", [], "draft", False,
+     "Skærmbesøg"),
+    ("Ét til tre ord: hvad skal der til for at en løsning spreder sig?", "wordcloud", [],
+     "open", True, None),
+    ("Spørgsmål til keynoten", "qa", [], "open", True, "Keynote"),
+]
+
+
+def load_polls(event: Event) -> None:
+    """A few polls on the programme's sessions, if the event has none yet."""
+    from eventhub.polls.models import Poll, PollOption, Vote
+    from eventhub.programme.models import Session
+
+    if db.session.scalar(select(Poll.id).where(Poll.event_id == event.id).limit(1)):
+        return
+    sessions = list(db.session.scalars(select(Session).where(Session.event_id == event.id)))
+    for position, (question, kind, options, status, visible, session_word) in enumerate(
+            POLLS, start=1):
+        session = next((s for s in sessions if session_word and session_word in s.title), None)
+        poll = Poll(event_id=event.id, question=question, kind=kind, status=status,
+                    results_visible=visible, position=position,
+                    session_id=session.id if session else None,
+                    opened_at=utcnow() if status == "open" else None,
+                    options=[PollOption(label=label, position=i)
+                             for i, label in enumerate(options, start=1)])
+        db.session.add(poll)
+        db.session.flush()
+        if kind == "single":  # some early votes so the chart shows something
+            for n, weights in enumerate((0, 1, 1, 0, 1, 2, 1, 3, 1, 0, 1, 2)):
+                db.session.add(Vote(poll_id=poll.id, voter_key=f"a:demo-{n}",
+                                    value=[poll.options[weights].id]))
+        if kind == "wordcloud":
+            for n, words in enumerate((["ledelse"], ["tid", "netværk"], ["ejerskab"],
+                                       ["netværk"], ["data", "evidens"], ["netværk", "mod"])):
+                db.session.add(Vote(poll_id=poll.id, voter_key=f"a:demo-{n}", value=words))
     db.session.flush()

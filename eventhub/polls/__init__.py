@@ -1,0 +1,1 @@
+"""Live polls: questions, votes, tallies, presenter view and result streams."""

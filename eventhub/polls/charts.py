@@ -1,0 +1,63 @@
+"""Results as SVG, rendered on the server (no chart library in the browser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+BAR_HEIGHT = 34
+GAP = 14
+LABEL_W = 220
+
+
+def bar_chart(snap: dict[str, Any], title: str) -> Markup:
+    """Horizontal bars with counts and percentages; aria-hidden (the table speaks)."""
+    options = snap.get("options", [])
+    height = max(len(options), 1) * (BAR_HEIGHT + GAP) + GAP
+    top = max([o["count"] for o in options] + [1])
+    rows = []
+    for i, option in enumerate(options):
+        y = GAP + i * (BAR_HEIGHT + GAP)
+        width = round((WIDTH - LABEL_W - 90) * option["count"] / top)
+        rows.append(
+            f'<g class="bar" data-option="{option["id"]}">'
+            f'<text x="{LABEL_W - 10}" y="{y + BAR_HEIGHT * 0.68:.0f}" text-anchor="end" '
+            f'class="bar-label">{escape(_clip(option["label"], 30))}</text>'
+            f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR_HEIGHT}" rx="4" '
+            f'class="bar-fill"/>'
+            f'<text x="{LABEL_W + width + 8}" y="{y + BAR_HEIGHT * 0.68:.0f}" '
+            f'class="bar-value">{option["count"]} ({option["percent"]} %)</text></g>')
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-hidden="true" '
+        f'data-bar-space="{WIDTH - LABEL_W - 90}" '
+        f'focusable="false" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        + "".join(rows) + "</svg>")
+
+
+def word_cloud(snap: dict[str, Any], title: str) -> Markup:
+    """Words in rows, sized by how often they were given (a deterministic layout)."""
+    words = snap.get("words", [])
+    if not words:
+        return Markup("")
+    top = words[0]["count"]
+    x, y, row_height, parts = 10.0, 0.0, 0.0, []
+    for item in words:
+        size = 16 + 40 * (item["count"] / top)
+        width = 0.6 * size * len(item["word"]) + 18
+        if x + width > WIDTH - 10:
+            x, y, row_height = 10.0, y + row_height, 0.0
+        row_height = max(row_height, size * 1.3)
+        parts.append(f'<text x="{x:.0f}" y="{y + size:.0f}" font-size="{size:.0f}" '
+                     f'class="word">{escape(item["word"])}</text>')
+        x += width
+    height = y + row_height + 10
+    return Markup(
+        f'<svg class="chart cloud" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
+        f'<title>{escape(title)}</title>' + "".join(parts) + "</svg>")
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

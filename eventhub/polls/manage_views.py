@@ -1,0 +1,245 @@
+"""Organizers prepare and run polls; the presenter view for the projector."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from eventhub.documents import render_pdf
+from eventhub.errors import ValidationError
+from eventhub.events import hooks
+from eventhub.events import services as events
+from eventhub.events.models import ORGANIZER
+from eventhub.extensions import db
+from eventhub.forms import ActionForm
+from eventhub.polls import charts, services
+from eventhub.polls.forms import PollForm
+from eventhub.polls.models import (
+    CLOSED,
+    KIND_LABELS,
+    OPEN,
+    OPEN_TEXT,
+    PENDING,
+    QA,
+    STATUS_LABELS,
+    QAQuestion,
+    Vote,
+)
+from eventhub.polls.tally import snapshot
+from eventhub.polls.views import join_url, notify, sse_response
+from eventhub.programme.services import list_sessions
+
+bp = Blueprint("manage_polls", __name__, url_prefix="/manage/e/<slug>/polls")
+
+hooks.manage_panels.append(hooks.Panel(
+    "polls/_manage_panel.html",
+    lambda event, user: {} if events.has_role(user, event, ORGANIZER) else None, 30))
+
+
+@bp.before_request
+@login_required
+def signed_in() -> None:
+    """Every page here needs a signed-in organizer (checked per page)."""
+
+
+def _event(slug: str):
+    return events.get_event_for(slug, current_user, ORGANIZER)
+
+
+@bp.get("/")
+def index(slug: str):
+    event = _event(slug)
+    polls = services.polls_of(event)
+    return render_template("polls/manage_index.html", event=event, polls=polls,
+                           counts={p.id: services.vote_count(p) for p in polls},
+                           kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
+                           form=ActionForm(), join_url=join_url(event))
+
+
+def _poll_form(event, poll=None) -> PollForm:
+    if request.method == "GET" and poll is not None:
+        form = PollForm(data={
+            "question": poll.question, "kind": poll.kind,
+            "options": "\n".join(o.label for o in poll.options),
+            "max_choices": poll.max_choices, "scale_min": poll.scale_min,
+            "scale_max": poll.scale_max, "banned_words": ", ".join(poll.banned_words or []),
+            "session_id": str(poll.session_id or ""), "audience": poll.audience,
+            "allow_change": poll.allow_change, "results_visible": poll.results_visible})
+    else:
+        form = PollForm()
+    form.session_id.choices = [("", _("Ingen"))] + [
+        (str(s.id), f"{s.title}") for s in list_sessions(event)]
+    return form
+
+
+def _edit(slug: str, poll_id: int | None):
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id) if poll_id else None
+    form = _poll_form(event, poll)
+    if form.validate_on_submit():
+        data = services.PollData(
+            question=form.question.data, kind=form.kind.data,
+            options=(form.options.data or "").splitlines(), max_choices=form.max_choices.data,
+            scale_min=form.scale_min.data if form.scale_min.data is not None else 1,
+            scale_max=form.scale_max.data if form.scale_max.data is not None else 5,
+            audience=form.audience.data, allow_change=form.allow_change.data,
+            results_visible=form.results_visible.data,
+            banned_words=(form.banned_words.data or "").split(","),
+            session_id=int(form.session_id.data) if form.session_id.data else None)
+        try:
+            services.save_poll(current_user, event, data, poll)
+        except ValidationError as exc:
+            db.session.rollback()
+            target = form[exc.field] if exc.field in form else form.question
+            target.errors = list(target.errors) + [exc.message]
+        else:
+            db.session.commit()
+            if poll is not None:
+                notify(poll.id)
+            flash(_("Afstemningen er gemt."), "success")
+            return redirect(url_for(".index", slug=slug))
+    return render_template("polls/manage_edit.html", event=event, form=form, poll=poll), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new(slug: str):
+    return _edit(slug, None)
+
+
+@bp.route("/<int:poll_id>", methods=["GET", "POST"])
+def edit(slug: str, poll_id: int):
+    return _edit(slug, poll_id)
+
+
+@bp.post("/<int:poll_id>/<action>")
+def act(slug: str, poll_id: int, action: str):
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    if action in ("open", "close"):
+        services.set_status(current_user, event, poll, OPEN if action == "open" else CLOSED)
+    elif action in ("show", "hide"):
+        services.set_results_visible(current_user, event, poll, action == "show")
+    elif action == "reset":
+        if request.form.get("confirm") != "yes":
+            flash(_("Sæt flueben for at bekræfte, at alle stemmer skal slettes."), "error")
+            return redirect(url_for(".edit", slug=slug, poll_id=poll_id))
+        services.reset(current_user, event, poll)
+    elif action == "duplicate":
+        copy = services.duplicate(current_user, event, poll)
+        db.session.commit()
+        flash(_("Kopien er oprettet som kladde."), "success")
+        return redirect(url_for(".edit", slug=slug, poll_id=copy.id))
+    else:
+        abort(404)
+    db.session.commit()
+    notify(poll.id)
+    if request.accept_mimetypes.best == "application/json":
+        return {"ok": True, "status": poll.status, "results_visible": poll.results_visible}
+    return redirect(request.form.get("back") or url_for(".index", slug=slug))
+
+
+@bp.get("/<int:poll_id>/present")
+def present(slug: str, poll_id: int):
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    return render_template("polls/present.html", event=event, poll=poll, form=ActionForm(),
+                           join_url=join_url(event), **_results(poll))
+
+
+def _results(poll) -> dict:
+    snap = snapshot(poll)
+    chart = None
+    if "options" in snap:
+        chart = charts.bar_chart(snap, poll.question)
+    elif "words" in snap:
+        chart = charts.word_cloud(snap, poll.question)
+    pending = []
+    if poll.kind == OPEN_TEXT:
+        pending = list(db.session.scalars(select(Vote).where(
+            Vote.poll_id == poll.id, Vote.status == PENDING).order_by(Vote.id)))
+    elif poll.kind == QA:
+        pending = list(db.session.scalars(select(QAQuestion).where(
+            QAQuestion.poll_id == poll.id, QAQuestion.status == PENDING)
+            .order_by(QAQuestion.id)))
+    return {"snap": snap, "chart": chart, "pending": pending}
+
+
+@bp.get("/<int:poll_id>/results")
+def results_fragment(slug: str, poll_id: int):
+    """The results block alone, for the presenter view to swap in on each snapshot."""
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    return render_template("polls/_results.html", event=event, poll=poll, form=ActionForm(),
+                           presenter=True, **_results(poll))
+
+
+@bp.get("/<int:poll_id>/stream")
+def results_stream(slug: str, poll_id: int):
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    return sse_response(poll.id, public=False)
+
+
+@bp.post("/<int:poll_id>/moderate/<int:item_id>/<action>")
+def moderate(slug: str, poll_id: int, item_id: int, action: str):
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    if poll.kind == OPEN_TEXT:
+        services.moderate_text(current_user, event, poll, item_id, action == "approve")
+    else:
+        services.moderate_question(current_user, event, poll, item_id, action)
+    db.session.commit()
+    notify(poll.id)
+    return redirect(url_for(".present", slug=slug, poll_id=poll_id))
+
+
+def _export_rows(event) -> list[list[str]]:
+    rows = [[_("Afstemning"), _("Type"), _("Svar"), _("Antal")]]
+    for poll in services.polls_of(event):
+        snap = snapshot(poll)
+        kind = str(KIND_LABELS[poll.kind])
+        for option in snap.get("options", []):
+            rows.append([poll.question, kind, option["label"], str(option["count"])])
+        for word in snap.get("words", []):
+            rows.append([poll.question, kind, word["word"], str(word["count"])])
+        for text in snap.get("texts", []):
+            rows.append([poll.question, kind, text["text"], "1"])
+        for question in snap.get("questions", []):
+            rows.append([poll.question, kind, question["text"], str(question["upvotes"])])
+        if "average" in snap and snap["average"] is not None:
+            rows.append([poll.question, kind, _("Gennemsnit"), str(snap["average"])])
+    return rows
+
+
+@bp.get("/export.csv")
+def export_csv(slug: str):
+    from eventhub.registration.exports import to_csv
+
+    event = _event(slug)
+    return Response(to_csv(_export_rows(event)), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="afstemninger-{event.slug}.csv"'})
+
+
+@bp.get("/export.pdf")
+def export_pdf(slug: str):
+    event = _event(slug)
+    results = []
+    for poll in services.polls_of(event):
+        results.append({"poll": poll, **_results(poll)})
+    html = render_template("pdf/polls.html", event=event, results=results,
+                           kind_labels=KIND_LABELS)
+    return Response(render_pdf(html), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="afstemninger-{event.slug}.pdf"'})
+

@@ -1,0 +1,323 @@
+"""Poll rules: preparing and running polls, one vote per voter, tallies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from eventhub.db import utcnow
+from eventhub.errors import DomainError, NotFound, ValidationError
+from eventhub.events.models import ORGANIZER, Event
+from eventhub.events.services import require_role
+from eventhub.extensions import db
+from eventhub.polls.models import (
+    APPROVED,
+    CLOSED,
+    DRAFT,
+    MULTIPLE,
+    OPEN,
+    OPEN_TEXT,
+    PENDING,
+    POLL_KINDS,
+    QA,
+    SCALE,
+    SINGLE,
+    WORDCLOUD,
+    Poll,
+    PollOption,
+    QAQuestion,
+    QAUpvote,
+    Vote,
+)
+
+MAX_TEXT = 500
+MAX_QUESTION = 300
+WORD_RE = re.compile(r"[^\W_][\w\-']*", re.UNICODE)
+
+
+class PollClosed(DomainError):
+    status_code = 409
+
+
+class AlreadyVoted(DomainError):
+    status_code = 409
+
+
+@dataclass
+class PollData:
+    question: str
+    kind: str
+    options: list[str] = field(default_factory=list)
+    max_choices: int | None = None
+    scale_min: int = 1
+    scale_max: int = 5
+    audience: str = "anyone"
+    allow_change: bool = False
+    results_visible: bool = False
+    banned_words: list[str] = field(default_factory=list)
+    session_id: int | None = None
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def event_by_join_code(code: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.join_code == (code or "").upper()))
+    if event is None or not event.is_public:
+        raise NotFound(_("Koden findes ikke. Tjek koden på skærmen og prøv igen."))
+    return event
+
+
+def polls_of(event: Event, *, only_open: bool = False) -> list[Poll]:
+    stmt = select(Poll).where(Poll.event_id == event.id).order_by(Poll.position, Poll.id)
+    if only_open:
+        stmt = stmt.where(Poll.status == OPEN)
+    return list(db.session.scalars(stmt))
+
+
+def get_poll(event: Event, poll_id: int) -> Poll:
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.event_id != event.id:
+        raise NotFound(_("Afstemningen findes ikke."))
+    return poll
+
+
+# Preparing ------------------------------------------------------------------------------
+
+
+def save_poll(actor, event: Event, data: PollData, poll: Poll | None = None) -> Poll:
+    """Create or edit a poll (options can change only while nobody has voted)."""
+    require_role(actor, event, ORGANIZER)
+    question = " ".join((data.question or "").split())
+    if not question:
+        raise ValidationError(_("Skriv spørgsmålet."), "question")
+    if len(question) > MAX_QUESTION:
+        raise ValidationError(_("Spørgsmålet er for langt (højst 300 tegn)."), "question")
+    if data.kind not in POLL_KINDS:
+        raise ValidationError(_("Vælg en gyldig type."), "kind")
+    options = []
+    for label in data.options:
+        label = " ".join(str(label).split())[:200]
+        if label and label not in options:
+            options.append(label)
+    if data.kind in (SINGLE, MULTIPLE) and len(options) < 2:
+        raise ValidationError(_("Skriv mindst to svarmuligheder, én pr. linje."), "options")
+    if data.kind == MULTIPLE and data.max_choices is not None and not (
+            1 <= data.max_choices <= len(options)):
+        raise ValidationError(_("Højst antal valg skal være mellem 1 og antallet af "
+                                "svarmuligheder."), "max_choices")
+    if data.kind == SCALE and not (0 <= data.scale_min < data.scale_max <= 10):
+        raise ValidationError(_("Skalaen skal gå fra 0 eller 1 op til højst 10."), "scale_max")
+    if poll is None:
+        last = db.session.scalar(select(func.max(Poll.position)).where(
+            Poll.event_id == event.id))
+        poll = Poll(event_id=event.id, position=(last or 0) + 1)
+        db.session.add(poll)
+    elif poll.event_id != event.id:
+        raise NotFound(_("Afstemningen findes ikke."))
+    voted = poll.id is not None and vote_count(poll) > 0
+    if voted and (data.kind != poll.kind or options != [o.label for o in poll.options]):
+        raise ValidationError(_("Der er allerede stemt. Nulstil afstemningen for at ændre "
+                                "type eller svarmuligheder."), "options")
+    poll.question, poll.kind, poll.session_id = question, data.kind, data.session_id
+    poll.max_choices = data.max_choices if data.kind == MULTIPLE else None
+    poll.scale_min, poll.scale_max = data.scale_min, data.scale_max
+    poll.audience = data.audience if data.audience in ("anyone", "registered") else "anyone"
+    poll.allow_change, poll.results_visible = data.allow_change, data.results_visible
+    poll.banned_words = sorted({w.strip().casefold() for w in data.banned_words if w.strip()})
+    if not voted:
+        poll.options = [PollOption(label=label, position=i)
+                        for i, label in enumerate(options, start=1)]
+    db.session.flush()
+    return poll
+
+
+def set_status(actor, event: Event, poll: Poll, status: str) -> None:
+    """Open or close a poll."""
+    require_role(actor, event, ORGANIZER)
+    if status == OPEN:
+        poll.status, poll.opened_at, poll.closed_at = OPEN, poll.opened_at or utcnow(), None
+    elif status == CLOSED:
+        poll.status, poll.closed_at = CLOSED, utcnow()
+    db.session.flush()
+
+
+def set_results_visible(actor, event: Event, poll: Poll, visible: bool) -> None:
+    require_role(actor, event, ORGANIZER)
+    poll.results_visible = visible
+    db.session.flush()
+
+
+def reset(actor, event: Event, poll: Poll) -> None:
+    """Delete every vote and question; the poll goes back to draft."""
+    require_role(actor, event, ORGANIZER)
+    db.session.execute(delete(Vote).where(Vote.poll_id == poll.id))
+    db.session.execute(delete(QAQuestion).where(QAQuestion.poll_id == poll.id))
+    poll.status, poll.opened_at, poll.closed_at = DRAFT, None, None
+    db.session.flush()
+
+
+def duplicate(actor, event: Event, poll: Poll) -> Poll:
+    """A draft copy with the same question and options, no votes."""
+    data = PollData(
+        question=_("%(q)s (kopi)", q=poll.question)[:MAX_QUESTION], kind=poll.kind,
+        options=[o.label for o in poll.options], max_choices=poll.max_choices,
+        scale_min=poll.scale_min, scale_max=poll.scale_max, audience=poll.audience,
+        allow_change=poll.allow_change, results_visible=poll.results_visible,
+        banned_words=list(poll.banned_words or []), session_id=poll.session_id)
+    return save_poll(actor, event, data)
+
+
+# Voting --------------------------------------------------------------------------------
+
+
+def clean_vote(poll: Poll, raw: list[str]) -> Any:
+    """Check what a voter sent against the poll's kind; return the value to store."""
+    raw = [str(v) for v in raw if str(v).strip()]
+    if poll.kind in (SINGLE, MULTIPLE):
+        ids = {o.id for o in poll.options}
+        try:
+            chosen = sorted({int(v) for v in raw})
+        except ValueError:
+            raise ValidationError(_("Vælg blandt svarmulighederne.")) from None
+        if not chosen:
+            raise ValidationError(_("Vælg en svarmulighed."))
+        if any(c not in ids for c in chosen):
+            raise ValidationError(_("Vælg blandt svarmulighederne."))
+        if poll.kind == SINGLE and len(chosen) > 1:
+            raise ValidationError(_("Vælg kun én svarmulighed."))
+        limit = poll.max_choices or len(ids)
+        if len(chosen) > limit:
+            raise ValidationError(_("Vælg højst %(n)d svarmuligheder.", n=limit))
+        return chosen
+    if poll.kind == SCALE:
+        try:
+            number = int(raw[0]) if raw else None
+        except ValueError:
+            number = None
+        if number is None or not poll.scale_min <= number <= poll.scale_max:
+            raise ValidationError(_("Vælg et tal fra %(a)d til %(b)d.", a=poll.scale_min,
+                                    b=poll.scale_max))
+        return number
+    text = " ".join(" ".join(raw).split())
+    if not text:
+        raise ValidationError(_("Skriv dit svar."))
+    if len(text) > MAX_TEXT:
+        raise ValidationError(_("Svaret er for langt (højst %(n)d tegn).", n=MAX_TEXT))
+    if poll.kind == WORDCLOUD:
+        words = [w.casefold() for w in WORD_RE.findall(text)]
+        if not 1 <= len(words) <= 3:
+            raise ValidationError(_("Skriv ét til tre ord."))
+        if any(len(w) > 40 for w in words):
+            raise ValidationError(_("Ordene er for lange."))
+        banned = set(poll.banned_words or [])
+        if any(w in banned for w in words):
+            raise ValidationError(_("Det ord kan ikke bruges her. Prøv et andet."))
+        return words
+    return text
+
+
+def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None = None
+         ) -> Vote:
+    """Cast (or, where allowed, change) a vote. The unique (poll, voter) row decides."""
+    if poll.status != OPEN:
+        raise PollClosed(_("Afstemningen er lukket.") if poll.status == CLOSED
+                         else _("Afstemningen er ikke åbnet endnu."))
+    if poll.kind == QA:
+        raise ValidationError(_("Stil dit spørgsmål i feltet til spørgsmål."))
+    value = clean_vote(poll, raw)
+    status = PENDING if poll.kind == OPEN_TEXT else APPROVED
+    try:
+        with db.session.begin_nested():
+            ballot = Vote(poll_id=poll.id, voter_key=voter_key, value=value, status=status,
+                          registration_id=registration_id)
+            db.session.add(ballot)
+            db.session.flush()
+        return ballot
+    except IntegrityError:
+        if not poll.allow_change:
+            raise AlreadyVoted(_("Du har allerede stemt i denne afstemning.")) from None
+    db.session.execute(update(Vote).where(Vote.poll_id == poll.id, Vote.voter_key == voter_key)
+                       .values(value=value, status=status, updated_at=utcnow()))
+    return db.session.scalar(select(Vote).where(Vote.poll_id == poll.id,
+                                                Vote.voter_key == voter_key))
+
+
+def my_vote(poll: Poll, voter_key: str | None) -> Vote | None:
+    if not voter_key:
+        return None
+    return db.session.scalar(select(Vote).where(Vote.poll_id == poll.id,
+                                                Vote.voter_key == voter_key))
+
+
+def vote_count(poll: Poll) -> int:
+    return db.session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.poll_id == poll.id))
+
+
+def moderate_text(actor, event: Event, poll: Poll, vote_id: int, approve: bool) -> None:
+    """Show (or hide) an open-text answer."""
+    require_role(actor, event, ORGANIZER)
+    ballot = db.session.get(Vote, vote_id)
+    if ballot is None or ballot.poll_id != poll.id:
+        raise NotFound(_("Svaret findes ikke."))
+    ballot.status = APPROVED if approve else "rejected"
+    db.session.flush()
+
+
+# Q&A ---------------------------------------------------------------------------------------
+
+
+def ask(poll: Poll, voter_key: str, text: str) -> QAQuestion:
+    """A question from the audience, waiting for a moderator."""
+    if poll.kind != QA:
+        raise ValidationError(_("Her kan man ikke stille spørgsmål."))
+    if poll.status != OPEN:
+        raise PollClosed(_("Der er lukket for spørgsmål."))
+    text = " ".join((text or "").split())
+    if not text:
+        raise ValidationError(_("Skriv dit spørgsmål."))
+    if len(text) > MAX_TEXT:
+        raise ValidationError(_("Spørgsmålet er for langt (højst %(n)d tegn).", n=MAX_TEXT))
+    question = QAQuestion(poll_id=poll.id, voter_key=voter_key, text=text)
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def upvote(poll: Poll, question_id: int, voter_key: str) -> bool:
+    """One upvote per voter per question; returns False when already given."""
+    question = db.session.get(QAQuestion, question_id)
+    if question is None or question.poll_id != poll.id or question.status != APPROVED:
+        raise NotFound(_("Spørgsmålet findes ikke."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(QAUpvote(question_id=question.id, voter_key=voter_key))
+            db.session.flush()
+    except IntegrityError:
+        return False
+    db.session.execute(update(QAQuestion).where(QAQuestion.id == question.id)
+                       .values(upvotes=QAQuestion.upvotes + 1))
+    return True
+
+
+def moderate_question(actor, event: Event, poll: Poll, question_id: int, action: str) -> None:
+    """approve / reject / pin / unpin / answered."""
+    require_role(actor, event, ORGANIZER)
+    question = db.session.get(QAQuestion, question_id)
+    if question is None or question.poll_id != poll.id:
+        raise NotFound(_("Spørgsmålet findes ikke."))
+    if action == "approve":
+        question.status = APPROVED
+    elif action == "reject":
+        question.status = "rejected"
+    elif action in ("pin", "unpin"):
+        question.pinned = action == "pin"
+    elif action == "answered":
+        question.answered = True
+    db.session.flush()

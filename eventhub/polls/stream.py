@@ -1,0 +1,149 @@
+"""Result streams: at most ~4 full snapshots per second per poll, whatever the vote rate.
+
+A vote publishes "changed" on ``poll:<id>`` (through Redis when configured, so every
+instance hears it). Each process keeps one ``PollHub``: it marks watched polls dirty on a
+signal, and a single ticker thread recomputes each dirty poll's snapshot at most once
+per interval. Every open stream just waits for a newer snapshot and sends it whole, so a
+reconnecting phone simply gets the current state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+from flask import Flask, current_app
+
+from eventhub.extensions import db
+from eventhub.polls.tally import public_view, snapshot
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 15
+RETRY_MS = 3000
+
+
+class PollHub:
+    def __init__(self, app: Flask, interval: float = 0.25) -> None:
+        self.app = app
+        self.interval = interval
+        self.cond = threading.Condition()
+        self.watchers: Counter[int] = Counter()
+        self.dirty: set[int] = set()
+        # poll id -> (version, full json, public json)
+        self.snapshots: dict[int, tuple[int, str, str]] = {}
+        self._thread: threading.Thread | None = None
+
+    # Streams ------------------------------------------------------------------------
+
+    def watch(self, poll_id: int) -> None:
+        from eventhub.realtime import InProcessBroker
+
+        broker: InProcessBroker = self.app.extensions["eventhub_broker"]
+        with self.cond:
+            self.watchers[poll_id] += 1
+            first = self.watchers[poll_id] == 1
+            if first or poll_id not in self.snapshots:
+                self.dirty.add(poll_id)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="poll-hub",
+                                                daemon=True)
+                self._thread.start()
+            self.cond.notify_all()
+        if first:
+            broker.subscribe(f"poll:{poll_id}", self.on_message)
+
+    def unwatch(self, poll_id: int) -> None:
+        broker = self.app.extensions["eventhub_broker"]
+        with self.cond:
+            self.watchers[poll_id] -= 1
+            last = self.watchers[poll_id] <= 0
+            if last:
+                del self.watchers[poll_id]
+                self.snapshots.pop(poll_id, None)
+        if last:
+            broker.unsubscribe(f"poll:{poll_id}", self.on_message)
+
+    def on_message(self, channel: str, message: str) -> None:
+        poll_id = int(channel.rsplit(":", 1)[1])
+        with self.cond:
+            if poll_id in self.watchers:
+                self.dirty.add(poll_id)
+                self.cond.notify_all()
+
+    def wait(self, poll_id: int, after_version: int, timeout: float
+             ) -> tuple[int, str, str] | None:
+        """The snapshot newer than ``after_version``, or None after ``timeout``."""
+        with self.cond:
+            ok = self.cond.wait_for(
+                lambda: self.snapshots.get(poll_id, (0, "", ""))[0] > after_version,
+                timeout=timeout)
+            return self.snapshots[poll_id] if ok else None
+
+    # Ticker -----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                self.cond.wait_for(lambda: bool(self.dirty), timeout=60)
+                due, self.dirty = set(self.dirty), set()
+            if due:
+                self._refresh(due)
+                time.sleep(self.interval)  # coalesce: one snapshot per poll per interval
+
+    def _refresh(self, poll_ids: set[int]) -> None:
+        from eventhub.polls.models import Poll
+
+        try:
+            with self.app.app_context():
+                fresh = {}
+                for poll_id in poll_ids:
+                    poll = db.session.get(Poll, poll_id)
+                    if poll is None:
+                        continue
+                    snap = snapshot(poll)
+                    fresh[poll_id] = (json.dumps(snap, ensure_ascii=False),
+                                      json.dumps(public_view(snap), ensure_ascii=False))
+                db.session.remove()
+        except Exception:  # database away: try again on the next signal
+            log.exception("poll snapshot")
+            with self.cond:
+                self.dirty |= poll_ids
+            time.sleep(1.0)
+            return
+        with self.cond:
+            for poll_id, (full, public) in fresh.items():
+                if poll_id in self.watchers:
+                    version = self.snapshots.get(poll_id, (0, "", ""))[0] + 1
+                    self.snapshots[poll_id] = (version, full, public)
+            self.cond.notify_all()
+
+
+def hub() -> PollHub:
+    app = current_app._get_current_object()
+    existing = app.extensions.get("eventhub_poll_hub")
+    if existing is None:
+        existing = app.extensions["eventhub_poll_hub"] = PollHub(app)
+    return existing
+
+
+def event_stream(poll_hub: PollHub, poll_id: int, public: bool,
+                 max_seconds: float | None = None) -> Iterator[str]:
+    """Server-Sent Events: ``retry:``, a full snapshot on every change, heartbeats."""
+    poll_hub.watch(poll_id)
+    started = time.monotonic()
+    try:
+        yield f"retry: {RETRY_MS}\n\n"
+        version = 0
+        while max_seconds is None or time.monotonic() - started < max_seconds:
+            got = poll_hub.wait(poll_id, version, timeout=HEARTBEAT_SECONDS)
+            if got is None:
+                yield ": heartbeat\n\n"
+                continue
+            version = got[0]
+            yield f"id: {version}\nevent: snapshot\ndata: {got[2] if public else got[1]}\n\n"
+    finally:
+        poll_hub.unwatch(poll_id)

@@ -1,0 +1,196 @@
+"""Participants: join by code, vote from the phone, see results live."""
+
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from eventhub.documents import qr_png
+from eventhub.errors import DomainError
+from eventhub.events import hooks
+from eventhub.extensions import db, limiter
+from eventhub.forms import ActionForm
+from eventhub.polls import charts, services, stream, voters
+from eventhub.polls.models import KIND_LABELS, OPEN
+from eventhub.polls.tally import etag_of, public_view, snapshot
+from eventhub.realtime import broker
+
+bp = Blueprint("polls", __name__)
+
+hooks.public_panels.append(hooks.Panel(
+    "polls/_event_panel.html",
+    lambda event, user: {"open": len(services.polls_of(event, only_open=True))}
+    if services.polls_of(event) else None, 30))
+
+
+def _vote_limit() -> str:
+    return current_app.config["RATELIMIT_VOTE"]
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def join_url(event) -> str:
+    return current_app.config["BASE_URL"] + url_for("polls.join", code=event.join_code)
+
+
+def notify(poll_id: int) -> None:
+    """Tell every instance that this poll's results changed (after the commit)."""
+    broker().publish(f"poll:{poll_id}", "changed")
+
+
+@bp.route("/j", methods=["GET", "POST"])
+def join_form():
+    code = (request.values.get("code") or "").strip().upper()
+    if code:
+        return redirect(url_for(".join", code=code))
+    return render_template("polls/join_form.html")
+
+
+@bp.get("/j/<code>")
+def join(code: str):
+    event = services.event_by_join_code(code)
+    polls = services.polls_of(event, only_open=True)
+    shown = []
+    for poll in polls:
+        snap = public_view(snapshot(poll))
+        shown.append({
+            "poll": poll, "snap": snap, "mine": services.my_vote(
+                poll, voters.voter_key_or_none(poll, event)),
+            "chart": _chart(poll, snap),
+        })
+    response = current_app.make_response(render_template(
+        "polls/join.html", event=event, polls=shown, kind_labels=KIND_LABELS,
+        form=ActionForm()))
+    try:
+        has_cookie = voters.anonymous_id() is not None
+    except DomainError:
+        has_cookie = False  # a forged cookie is replaced, so the next vote counts
+    if not has_cookie:
+        response.set_cookie(voters.COOKIE, voters.new_voter_cookie(), max_age=180 * 86400,
+                            httponly=True, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _chart(poll, snap):
+    if snap.get("hidden"):
+        return None
+    if "options" in snap:
+        return charts.bar_chart(snap, poll.question)
+    if "words" in snap:
+        return charts.word_cloud(snap, poll.question)
+    return None
+
+
+@bp.post("/j/<code>/polls/<int:poll_id>/vote")
+@limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
+def vote(code: str, poll_id: int):
+    event = services.event_by_join_code(code)
+    poll = services.get_poll(event, poll_id)
+    try:
+        key, reg_id = voters.voter_for(poll, event)
+        services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
+    except DomainError as exc:
+        db.session.rollback()
+        if wants_json():
+            return jsonify(ok=False, error=exc.message), exc.status_code
+        flash(exc.message, "error")
+        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+    db.session.commit()
+    notify(poll.id)
+    message = _("Tak for din stemme!")
+    if wants_json():
+        return jsonify(ok=True, message=message)
+    flash(message, "success")
+    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+
+
+@bp.post("/j/<code>/polls/<int:poll_id>/ask")
+@limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
+def ask(code: str, poll_id: int):
+    event = services.event_by_join_code(code)
+    poll = services.get_poll(event, poll_id)
+    try:
+        key, _reg = voters.voter_for(poll, event)
+        services.ask(poll, key, request.form.get("text", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+    db.session.commit()
+    notify(poll.id)
+    flash(_("Tak! Dit spørgsmål vises, når ordstyreren har godkendt det."), "success")
+    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+
+
+@bp.post("/j/<code>/polls/<int:poll_id>/questions/<int:question_id>/upvote")
+@limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
+def upvote(code: str, poll_id: int, question_id: int):
+    event = services.event_by_join_code(code)
+    poll = services.get_poll(event, poll_id)
+    try:
+        key, _reg = voters.voter_for(poll, event)
+        if poll.status != OPEN:
+            raise services.PollClosed(_("Der er lukket for spørgsmål."))
+        counted = services.upvote(poll, question_id, key)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+    db.session.commit()
+    notify(poll.id)
+    if not counted:
+        flash(_("Du har allerede givet spørgsmålet en stemme."), "info")
+    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+
+
+@bp.get("/j/<code>/polls/<int:poll_id>.json")
+def results_json(code: str, poll_id: int):
+    """The current snapshot for clients that cannot keep a stream; honours If-None-Match."""
+    event = services.event_by_join_code(code)
+    poll = services.get_poll(event, poll_id)
+    snap = public_view(snapshot(poll))
+    etag = etag_of(snap)
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    response = Response(json.dumps(snap, ensure_ascii=False), mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/j/<code>/polls/<int:poll_id>/stream")
+def results_stream(code: str, poll_id: int):
+    event = services.event_by_join_code(code)
+    poll = services.get_poll(event, poll_id)
+    return sse_response(poll.id, public=True)
+
+
+def sse_response(poll_id: int, public: bool) -> Response:
+    poll_hub = stream.hub()
+    db.session.remove()  # a stream must not hold a database connection
+    limit = current_app.config.get("SSE_MAX_SECONDS")
+    return Response(stream.event_stream(poll_hub, poll_id, public, limit),
+                    mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/j/<code>/qr.png")
+def join_qr(code: str):
+    event = services.event_by_join_code(code)
+    return Response(qr_png(join_url(event), box_size=10), mimetype="image/png",
+                    headers={"Cache-Control": "public, max-age=3600"})
