@@ -1,0 +1,349 @@
+"""Live polls: voting rules, tallies, moderation, results as JSON, SVG and streams."""
+
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from eventhub.extensions import db
+from eventhub.polls.models import Poll, PollOption, Vote
+from tests.conftest import Client
+from tests.helpers import PASSWORD, login, make_event, make_registration, make_user
+
+
+@pytest.fixture
+def organizer(app, client):
+    user_id = make_user(app, "org@example.com", password=PASSWORD)
+    make_event(app, "dag", title="Del og Genbrug", organizer_id=user_id)
+    login(client, "org@example.com")
+    return client
+
+
+def join_code(app) -> str:
+    from eventhub.events.models import Event
+
+    with app.app_context():
+        return db.session.scalar(select(Event.join_code))
+
+
+def make_poll(app, kind="single", options=("Ejerskab", "Tid", "Budget"), status="open",
+              **fields) -> int:
+    from eventhub.events.models import Event
+
+    with app.app_context():
+        poll = Poll(event_id=db.session.scalar(select(Event.id)), question=f"Spørgsmål {kind}",
+                    kind=kind, status=status,
+                    options=[PollOption(label=o, position=i) for i, o in enumerate(options)]
+                    if kind in ("single", "multiple") else [], **fields)
+        db.session.add(poll)
+        db.session.commit()
+        return poll.id
+
+
+def option_ids(app, poll_id) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(PollOption.id).where(
+            PollOption.poll_id == poll_id).order_by(PollOption.position)))
+
+
+def phone(app) -> Client:
+    """A phone that opened the join page (and so got its voter cookie)."""
+    client = Client(app, app.response_class)
+    client.get(f"/j/{join_code(app)}")
+    return client
+
+
+def cast(client, app, poll_id, *choices, as_json=True):
+    headers = {"Accept": "application/json"} if as_json else {}
+    return client.post(f"/j/{join_code(app)}/polls/{poll_id}/vote",
+                       data={"choice": [str(c) for c in choices]}, headers=headers)
+
+
+def tally(app, poll_id) -> dict:
+    from eventhub.polls.tally import snapshot
+
+    with app.app_context():
+        return snapshot(db.session.get(Poll, poll_id))
+
+
+def counts(app, poll_id) -> list[int]:
+    return [o["count"] for o in tally(app, poll_id)["options"]]
+
+
+def test_organizer_prepares_and_opens_a_poll(organizer, app):
+    bad = organizer.post("/manage/e/dag/polls/new", data={
+        "question": "Barrierer?", "kind": "single", "options": "Kun én", "audience": "anyone",
+        "session_id": ""})
+    assert bad.status_code == 422 and "mindst to svarmuligheder" in bad.get_data(as_text=True)
+    organizer.post("/manage/e/dag/polls/new", data={
+        "question": "Barrierer?", "kind": "single", "options": "Ejerskab\nTid\nBudget",
+        "audience": "anyone", "session_id": ""})
+    with app.app_context():
+        poll_id = db.session.scalar(select(Poll.id))
+    page = phone(app).get(f"/j/{join_code(app)}").get_data(as_text=True)
+    assert "Barrierer?" not in page  # a draft is not shown to phones
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/open", data={})
+    page = phone(app).get(f"/j/{join_code(app)}").get_data(as_text=True)
+    assert "Barrierer?" in page and "Ejerskab" in page
+
+
+def test_one_vote_per_voter_enforced(app, organizer):
+    poll_id = make_poll(app)
+    a, b, c = option_ids(app, poll_id)
+    voter = phone(app)
+    assert cast(voter, app, poll_id, a).json == {"ok": True, "message": "Tak for din stemme!"}
+    again = cast(voter, app, poll_id, b)
+    assert again.status_code == 409
+    assert again.json["error"] == "Du har allerede stemt i denne afstemning."
+    cast(phone(app), app, poll_id, b)
+    assert counts(app, poll_id) == [1, 1, 0]
+    with app.app_context():  # and the database itself refuses a second row
+        from sqlalchemy.exc import IntegrityError
+
+        key = db.session.scalar(select(Vote.voter_key))
+        db.session.add(Vote(poll_id=poll_id, voter_key=key, value=[c]))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+
+
+def test_changing_a_vote_only_when_allowed(app, organizer):
+    poll_id = make_poll(app, allow_change=True)
+    a, b, _c = option_ids(app, poll_id)
+    voter = phone(app)
+    cast(voter, app, poll_id, a)
+    assert cast(voter, app, poll_id, b).status_code == 200
+    assert counts(app, poll_id) == [0, 1, 0]
+
+
+@pytest.mark.parametrize("status,message", [("closed", "Afstemningen er lukket."),
+                                            ("draft", "ikke åbnet endnu")])
+def test_closed_or_draft_poll_refuses_votes(app, organizer, status, message):
+    poll_id = make_poll(app, status=status)
+    response = cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])
+    assert response.status_code == 409 and message in response.json["error"]
+    assert counts(app, poll_id) == [0, 0, 0]
+
+
+def test_bad_ballots_leave_the_tally_unchanged(app, organizer):
+    poll_id = make_poll(app, kind="multiple", max_choices=2)
+    other = make_poll(app)
+    a, b, c = option_ids(app, poll_id)
+    voter = phone(app)
+    for choices, message in [((option_ids(app, other)[0],), "Vælg blandt"),
+                             ((a, b, c), "Vælg højst 2"), (("x",), "Vælg blandt"),
+                             ((), "Vælg en svarmulighed")]:
+        response = cast(voter, app, poll_id, *choices)
+        assert response.status_code == 400 and message in response.json["error"]
+    assert cast(voter, app, 4242, a).status_code == 404
+    assert counts(app, poll_id) == [0, 0, 0]
+    assert cast(voter, app, poll_id, a, c).status_code == 200
+    assert counts(app, poll_id) == [1, 0, 1]
+
+
+def test_forged_voter_cookie_is_refused(app, organizer):
+    poll_id = make_poll(app)
+    voter = phone(app)
+    voter.set_cookie("eh_voter", "someone-else.forgedsignature", domain="localhost")
+    response = cast(voter, app, poll_id, option_ids(app, poll_id)[0])
+    assert response.status_code == 403
+    assert "kunne ikke genkendes" in response.json["error"]
+    assert counts(app, poll_id) == [0, 0, 0]
+    no_cookie = Client(app, app.response_class)
+    no_cookie.get("/login")  # a session (for CSRF) but never the join page
+    assert cast(no_cookie, app, poll_id, option_ids(app, poll_id)[0]).status_code == 403
+
+
+def test_registered_only_polls(app, organizer):
+    from eventhub.events.models import Event
+
+    poll_id = make_poll(app, audience="registered")
+    voter = phone(app)
+    refused = cast(voter, app, poll_id, option_ids(app, poll_id)[0])
+    assert refused.status_code == 403 and "Kun tilmeldte" in refused.json["error"]
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id))
+    _rid, token = make_registration(app, event_id, "p@example.com")
+    voter.get(f"/r/{token}")
+    assert cast(voter, app, poll_id, option_ids(app, poll_id)[0]).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(Vote.voter_key)).startswith("r:")
+
+
+def test_scale_and_word_cloud(app, organizer):
+    scale = make_poll(app, kind="scale", scale_min=1, scale_max=5)
+    for n in (4, 5, 3):
+        cast(phone(app), app, scale, n)
+    assert cast(phone(app), app, scale, 9).status_code == 400
+    snap = tally(app, scale)
+    assert [o["count"] for o in snap["options"]] == [0, 0, 1, 1, 1] and snap["average"] == 4.0
+
+    cloud = make_poll(app, kind="wordcloud", banned_words=["dum"])
+    for text in ("Netværk", "  netværk   TID ", "ledelse"):
+        assert cast(phone(app), app, cloud, text).status_code == 200
+    for text, message in (("en to tre fire", "ét til tre ord"), ("", "Skriv dit svar"),
+                          ("x" * 10_000, "for langt"), ("DUM", "kan ikke bruges")):
+        response = cast(phone(app), app, cloud, text)
+        assert response.status_code == 400 and message in response.json["error"]
+    words = {w["word"]: w["count"] for w in tally(app, cloud)["words"]}
+    assert words == {"netværk": 2, "tid": 1, "ledelse": 1}
+
+
+def test_open_text_is_shown_only_after_approval(app, organizer):
+    poll_id = make_poll(app, kind="open_text", results_visible=True)
+    cast(phone(app), app, poll_id, "Vi mangler tid til at afprøve")
+    assert tally(app, poll_id)["texts"] == [] and tally(app, poll_id)["pending"] == 1
+    page = organizer.get(f"/manage/e/dag/polls/{poll_id}/present").get_data(as_text=True)
+    assert "Venter på godkendelse" in page and "Vi mangler tid" in page
+    with app.app_context():
+        vote_id = db.session.scalar(select(Vote.id))
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/moderate/{vote_id}/approve", data={})
+    assert [t["text"] for t in tally(app, poll_id)["texts"]] == ["Vi mangler tid til at afprøve"]
+
+
+def test_questions_and_answers(app, organizer):
+    from eventhub.polls.models import QAQuestion
+
+    poll_id = make_poll(app, kind="qa")
+    code = join_code(app)
+    asker, fan = phone(app), phone(app)
+    asker.post(f"/j/{code}/polls/{poll_id}/ask", data={"text": "Hvad kostede det?"})
+    assert tally(app, poll_id)["questions"] == []  # waits for the moderator
+    with app.app_context():
+        qid = db.session.scalar(select(QAQuestion.id))
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/moderate/{qid}/approve", data={})
+    for voter in (fan, fan, asker):
+        voter.post(f"/j/{code}/polls/{poll_id}/questions/{qid}/upvote", data={})
+    assert tally(app, poll_id)["questions"][0]["upvotes"] == 2  # once per voter
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/moderate/{qid}/pin", data={})
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/moderate/{qid}/answered", data={})
+    question = tally(app, poll_id)["questions"][0]
+    assert question["pinned"] and question["answered"]
+    long = asker.post(f"/j/{code}/polls/{poll_id}/ask", data={"text": "x" * 10_000},
+                      follow_redirects=True)
+    assert "for langt" in long.get_data(as_text=True)
+
+
+def test_results_hidden_from_phones_until_shown(app, organizer):
+    poll_id = make_poll(app)
+    cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])
+    url = f"/j/{join_code(app)}/polls/{poll_id}.json"
+    hidden = phone(app).get(url).json
+    assert hidden["hidden"] and "options" not in hidden and hidden["voters"] == 1
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/show", data={})
+    assert phone(app).get(url).json["options"][0]["count"] == 1
+
+
+def test_json_results_with_etag(app, organizer):
+    poll_id = make_poll(app, results_visible=True)
+    viewer = phone(app)
+    url = f"/j/{join_code(app)}/polls/{poll_id}.json"
+    first = viewer.get(url)
+    etag = first.headers["ETag"]
+    assert viewer.get(url, headers={"If-None-Match": etag}).status_code == 304
+    cast(phone(app), app, poll_id, option_ids(app, poll_id)[1])
+    changed = viewer.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json["options"][1]["count"] == 1
+
+
+def read_events(response, count: int) -> list[dict]:
+    """The first ``count`` snapshot events from a streaming response."""
+    events, buffer = [], ""
+    for chunk in response.response:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            if "event: snapshot" in block:
+                events.append(json.loads(block.split("data: ", 1)[1]))
+                if len(events) == count:
+                    return events
+    return events
+
+
+def test_stream_sends_retry_then_full_snapshots(app, organizer):
+    poll_id = make_poll(app, results_visible=True)
+    viewer = phone(app)
+    response = viewer.get(f"/j/{join_code(app)}/polls/{poll_id}/stream", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    assert response.headers["Cache-Control"] == "no-cache"
+    first_chunk = next(iter(response.response))
+    assert (first_chunk.decode() if isinstance(first_chunk, bytes) else first_chunk
+            ).startswith("retry: ")
+    [initial] = read_events(response, 1)
+    assert initial["voters"] == 0
+    a, b, _c = option_ids(app, poll_id)
+    cast(phone(app), app, poll_id, a)
+    cast(phone(app), app, poll_id, a)
+    cast(phone(app), app, poll_id, b)
+    snaps = []
+    while not snaps or snaps[-1]["voters"] < 3:
+        snaps += read_events(response, 1)
+    assert [o["count"] for o in snaps[-1]["options"]] == [2, 1, 0]
+    assert len(snaps) <= 3  # coalesced: never more snapshots than votes
+    response.close()
+
+
+def test_presenter_view_has_svg_chart_table_code_and_qr(app, organizer):
+    poll_id = make_poll(app)
+    cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])
+    page = organizer.get(f"/manage/e/dag/polls/{poll_id}/present").get_data(as_text=True)
+    assert '<svg class="chart"' in page and 'aria-hidden="true"' in page
+    assert "<table" in page and "<caption>Resultat" in page  # the screen-reader table
+    assert join_code(app) in page and f"/j/{join_code(app)}/qr.png" in page
+    assert 'aria-keyshortcuts="o"' in page and "present.js" in page
+    assert not re.search(r"<script(?![^>]*src=)", page)  # no inline script
+    fragment = organizer.get(f"/manage/e/dag/polls/{poll_id}/results").get_data(as_text=True)
+    assert "<svg" in fragment and "<html" not in fragment
+
+
+def test_reset_needs_confirmation_and_duplicate(app, organizer):
+    poll_id = make_poll(app)
+    cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/reset", data={})
+    assert counts(app, poll_id) == [1, 0, 0]
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/reset", data={"confirm": "yes"})
+    assert counts(app, poll_id) == [0, 0, 0]
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/duplicate", data={})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Poll)) == 2
+
+
+def test_exports(app, organizer, tmp_path):
+    import subprocess
+
+    poll_id = make_poll(app)
+    cast(phone(app), app, poll_id, option_ids(app, poll_id)[1])
+    text = organizer.get("/manage/e/dag/polls/export.csv").data.decode("utf-8-sig")
+    assert "Spørgsmål single;Ét valg;Tid;1" in text
+    pdf = tmp_path / "polls.pdf"
+    pdf.write_bytes(organizer.get("/manage/e/dag/polls/export.pdf").data)
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Spørgsmål single" in out and "Tid" in out
+
+
+def test_poll_pages_are_for_organizers(client, app, organizer):
+    poll_id = make_poll(app)
+    client.post("/logout", data={})
+    make_user(app, "p@example.com", password=PASSWORD)
+    login(client, "p@example.com")
+    for path in ("/manage/e/dag/polls/", f"/manage/e/dag/polls/{poll_id}/present",
+                 f"/manage/e/dag/polls/{poll_id}/stream", "/manage/e/dag/polls/export.csv"):
+        assert client.get(path).status_code == 403, path
+    assert client.post(f"/manage/e/dag/polls/{poll_id}/close", data={}).status_code == 403
+
+
+def test_unknown_join_code_is_a_danish_404(client):
+    response = client.get("/j/NOPE99")
+    assert response.status_code == 404
+    assert "Koden findes ikke" in response.get_data(as_text=True)
+
+
+def test_voting_is_rate_limited_per_voter(app, organizer):
+    app.config["RATELIMIT_VOTE"] = "2 per minute"
+    poll_id = make_poll(app, allow_change=True)
+    voter = phone(app)
+    for _ in range(2):
+        cast(voter, app, poll_id, option_ids(app, poll_id)[0])
+    assert cast(voter, app, poll_id, option_ids(app, poll_id)[0]).status_code == 429

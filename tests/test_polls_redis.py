@@ -1,0 +1,62 @@
+"""Two app instances share one database and one Redis: a vote on one reaches a result
+stream held by the other (the production setup behind a proxy)."""
+
+import threading
+
+import pytest
+import redis
+
+from eventhub import create_app
+from eventhub.extensions import db
+from tests.conftest import Client, _test_config
+from tests.test_polls import cast, join_code, make_poll, option_ids, read_events
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def two_instances(app, database_uri, tmp_path):
+    redis.Redis.from_url(REDIS_URL).ping()  # .ci/run starts Redis; it must be there
+    instances = []
+    for name in ("a", "b"):
+        config = _test_config(database_uri, tmp_path / name)
+        config.update(REDIS_URL=REDIS_URL, RATELIMIT_STORAGE_URI=REDIS_URL,
+                      RATELIMIT_ENABLED=False)
+        instances.append(create_app(config))
+    yield instances
+    for instance in instances:
+        instance.extensions["eventhub_broker"].close()
+        with instance.app_context():
+            db.engine.dispose()
+
+
+def test_vote_on_one_instance_reaches_the_stream_on_the_other(app, two_instances):
+    from tests.helpers import make_event
+
+    first, second = two_instances
+    make_event(app, "dag")
+    poll_id = make_poll(app, results_visible=True)
+    code = join_code(app)
+
+    watcher = Client(second, second.response_class)
+    response = watcher.get(f"/j/{code}/polls/{poll_id}/stream", buffered=False)
+    assert read_events(response, 1)[0]["voters"] == 0
+
+    result: dict = {}
+
+    def listen():
+        while True:
+            [snap] = read_events(response, 1)
+            if snap["voters"] >= 1:
+                result["snap"] = snap
+                return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    voter = Client(first, first.response_class)
+    voter.get(f"/j/{code}")
+    assert cast(voter, first, poll_id, option_ids(first, poll_id)[2]).status_code == 200
+    thread.join(timeout=5)
+    assert "snap" in result, "the other instance's stream never saw the vote"
+    assert [o["count"] for o in result["snap"]["options"]] == [0, 0, 1]
+    response.close()
