@@ -236,3 +236,11 @@ def test_check_in_finds_people_by_name(client, app, organizer):
         code = db.session.scalar(select(Registration.ticket_code).where(
             Registration.email == "a@example.com"))
     assert f"/t/{code}" in page
+
+
+def test_back_links_never_leave_the_site(client, app, organizer):
+    register(app, "a@example.com")
+    reg_id = registrations_of(app, organizer)[0][3]
+    response = client.post(f"/manage/e/dag/registrations/{reg_id}/resend",
+                           data={"back": "https://evil.example/phish"})
+    assert response.headers["Location"] == "/manage/e/dag/registrations"

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from eventhub.accounts.services import safe_next_url
 from eventhub.documents import render_pdf
 from eventhub.errors import ValidationError
 from eventhub.events import hooks
@@ -147,7 +148,7 @@ def act(slug: str, poll_id: int, action: str):
     notify(poll.id)
     if request.accept_mimetypes.best == "application/json":
         return {"ok": True, "status": poll.status, "results_visible": poll.results_visible}
-    return redirect(request.form.get("back") or url_for(".index", slug=slug))
+    return redirect(safe_next_url(request.form.get("back")) or url_for(".index", slug=slug))
 
 
 @bp.get("/<int:poll_id>/present")

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from eventhub.accounts.services import safe_next_url
 from eventhub.db import utcnow
 from eventhub.errors import DomainError, NotFound
 from eventhub.events import hooks
@@ -129,8 +130,8 @@ def _need_registration(event):
 
 
 def _back(event, session_id: int | None = None):
-    target = request.form.get("back", "")
-    if target.startswith("/") and not target.startswith("//"):
+    target = safe_next_url(request.form.get("back"))
+    if target:
         return redirect(target)
     if session_id:
         return redirect(url_for(".session_page", slug=event.slug, session_id=session_id))

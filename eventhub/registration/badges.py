@@ -40,9 +40,12 @@ from eventhub.registration.models import (
 # A4 sheet: 2 columns × 4 rows of 90 × 55 mm badges (credit-card holders).
 BADGE_COLUMNS, BADGE_ROWS = 2, 4
 BADGES_PER_PAGE = BADGE_COLUMNS * BADGE_ROWS
-# QR pixels per module. The image is scaled up in the PDF with `image-rendering:
-# pixelated` (no smoothing), so a small image stays crisp and is fast to embed.
-BADGE_QR_BOX = 4
+# QR image pixels per module. The PDF shows the image scaled up without smoothing
+# (`image-rendering: pixelated` → /Interpolate false), so a small image prints crisp.
+# Each badge image costs WeasyPrint time in proportion to its pixels: 2 was measured
+# faster than 4 (tests/perf/bench_badges.py --variants) and still looks sharp where
+# a viewer smooths anyway; the ticket has one QR code, so it gets more pixels.
+BADGE_QR_BOX = 2
 TICKET_QR_BOX = 8
 
 
@@ -124,12 +127,13 @@ def badge_registrations(event: Event, statuses: Sequence[str] = (CONFIRMED,)
 # QR codes for print ------------------------------------------------------------------
 #
 # documents.qr_png (qrcode + Pillow) takes ~5 ms a code, mostly qrcode's pure-Python
-# search for the best of the eight mask patterns; for 1000 badges that alone would
-# double the render time. The encoder below makes the same standard QR codes (byte
-# mode, error correction M, all eight masks scored with the four ISO 18004 penalty
-# rules) in ~0.3 ms: the module grid is one big integer (bit r*n + c), so masking and
-# scoring are a few dozen whole-grid integer operations. qrcode still supplies the
-# tables and draws the fixed patterns once per version.
+# search for the best of the eight mask patterns: for 1000 badges that is more time
+# than rendering the badges themselves. The encoder below makes the same standard QR
+# codes (byte mode, error correction M, all eight masks scored with the four ISO 18004
+# penalty rules; tests/test_badges.py compares it with qrcode) in ~0.15 ms: the module
+# grid is one big integer (bit r*n + c), so masking and scoring are a few dozen
+# whole-grid integer operations. qrcode still supplies the tables and draws the fixed
+# patterns, once per version.
 
 _EC_LEVEL = ERROR_CORRECT_M
 _PIXELS = bytes.maketrans(b"01", b"\xff\x00")  # light → white, dark → black
@@ -214,6 +218,7 @@ def _layout(version: int) -> _Layout:
     )
 
 
+@lru_cache(maxsize=256)
 def _version_for(length: int) -> int:
     for version in range(1, 41):
         count_bits = 8 if version < 10 else 16

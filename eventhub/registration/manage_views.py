@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from eventhub.accounts.services import safe_next_url
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
 from eventhub.events.models import CHECKIN, ORGANIZER
@@ -188,7 +189,7 @@ def act(slug: str, reg_id: int, action: str):
     else:
         db.session.commit()
         flash(message, "success")
-    return redirect(request.form.get("back") or url_for(".registrations", slug=slug))
+    return redirect(safe_next_url(request.form.get("back")) or url_for(".registrations", slug=slug))
 
 
 @bp.route("/registrations/import", methods=["GET", "POST"])

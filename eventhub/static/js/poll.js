@@ -30,7 +30,12 @@ for (const form of document.querySelectorAll("[data-vote-form]")) {
 function updateBars(section, snap) {
   const count = section.querySelector("[data-voters-count]");
   if (count) count.textContent = snap.voters;
-  if (snap.hidden || !snap.options) return false;
+  if (snap.hidden) {
+    // Nothing to redraw once the server-rendered "hidden" block (no chart, table or list)
+    // is showing; otherwise the results were just hidden and must go.
+    return !section.querySelector("[data-results] :is(svg, table, ul, ol)");
+  }
+  if (!snap.options) return false;
   const top = Math.max(1, ...snap.options.map((o) => o.count));
   let updated = true;
   for (const option of snap.options) {
@@ -55,26 +60,78 @@ function updateBars(section, snap) {
   return updated;
 }
 
+// Results the page cannot redraw itself (word clouds, Q&A, results shown or hidden) come
+// from the join page, fetched again at most every few seconds for all such polls at once.
+const REFRESH_MS = 4000;
+const stale = new Set();
+let refreshTimer = null;
+let lastRefresh = 0;
+
+async function freshPage() {
+  const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+  if (!response.ok || response.redirected) return null;
+  return new DOMParser().parseFromString(await response.text(), "text/html");
+}
+
+async function refreshStale() {
+  refreshTimer = null;
+  lastRefresh = Date.now();
+  const sections = [...stale];
+  stale.clear();
+  const page = await freshPage().catch(() => null);
+  if (!page) return;
+  for (const section of sections) {
+    const fresh = page.getElementById(section.id)?.querySelector("[data-results]");
+    const current = section.querySelector("[data-results]");
+    if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+  }
+}
+
+function markStale(section) {
+  stale.add(section);
+  if (refreshTimer) return;
+  const wait = Math.max(0, lastRefresh + REFRESH_MS - Date.now());
+  refreshTimer = setTimeout(refreshStale, wait);
+}
+
+// Text the participant has typed but not sent yet (a reload would throw it away).
+const unsentText = () => [...document.querySelectorAll("textarea, input:not([type])")]
+  .some((field) => field.value.trim() !== "");
+
 for (const section of document.querySelectorAll("[data-poll]")) {
   let source = null;
   let lastReload = 0;
+  let seen = null; // the last snapshot, as sent; the first one matches the page as served
   const connect = () => {
     if (source) source.close();
     source = new EventSource(section.dataset.streamUrl);
     source.addEventListener("snapshot", (event) => {
+      if (event.data === seen) return;
+      const first = seen === null;
+      seen = event.data;
       const snap = JSON.parse(event.data);
-      if (snap.status !== "open" && Date.now() - lastReload > 2000) {
-        lastReload = Date.now();
-        window.location.reload(); // the poll closed: show the final page
+      if (snap.status !== "open") {
+        // The poll closed: show the page without it, unless that loses typed text (a
+        // vote sent later is refused with a clear message).
+        if (Date.now() - lastReload > 2000 && !unsentText()) {
+          lastReload = Date.now();
+          window.location.reload();
+        }
         return;
       }
-      if (!updateBars(section, snap) && snap.results_visible && Date.now() - lastReload > 5000) {
-        lastReload = Date.now();
-        fetch(section.dataset.jsonUrl, { headers: { Accept: "application/json" } });
-      }
+      if (!updateBars(section, snap) && !first) markStale(section);
     });
   };
   connect();
   // Phones drop connections while asleep: reconnect when the page is shown again.
   document.addEventListener("visibilitychange", () => { if (!document.hidden) connect(); });
+}
+
+// No open poll yet: the page says it updates itself when one opens, so look now and then.
+if (!document.querySelector("[data-poll]")) {
+  setInterval(async () => {
+    if (document.hidden) return;
+    const page = await freshPage().catch(() => null);
+    if (page?.querySelector("[data-poll]")) window.location.reload();
+  }, 15000);
 }

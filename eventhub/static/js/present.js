@@ -12,7 +12,8 @@ if (root) {
     busy = true;
     try {
       const response = await fetch(root.dataset.fragmentUrl, { headers: { Accept: "text/html" } });
-      if (response.ok) slot.innerHTML = await response.text();
+      // A lapsed session answers with the login page (after a redirect): keep the results.
+      if (response.ok && !response.redirected) slot.innerHTML = await response.text();
     } finally {
       busy = false;
       if (pending) { pending = false; refresh(); }
