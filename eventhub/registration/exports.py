@@ -21,11 +21,12 @@ def _when(value) -> str:
 def export_rows(event: Event, registrations: list[Registration]) -> list[list[str]]:
     """A header row and one row per registration; archived questions keep their column."""
     questions = q.all_questions(event)
+    removed = _("fjernet")
     header = [
         _("Navn"), _("E-mail"), _("Organisation"), _("Organisationstype"), _("Stilling"),
         _("Status"), _("Rolle"), _("Tilmeldt"), _("Checket ind"), _("Netværksoversigt"),
         _("Billetkode"),
-    ] + [question.label + (f" ({_('fjernet')})" if question.archived_at else "")
+    ] + [question.label + (" (" + removed + ")" if question.archived_at else "")
          for question in questions]
     rows = [header]
     for reg in registrations:
