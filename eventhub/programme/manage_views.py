@@ -6,6 +6,7 @@ from itertools import groupby
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from eventhub.errors import ValidationError
@@ -180,7 +181,8 @@ def import_sessions(slug: str):
                 flash(exc.message, "error")
             else:
                 db.session.commit()
-                flash(_("%(n)d programpunkter er importeret.", n=count), "success")
+                flash(ngettext("%(num)d programpunkt er importeret.",
+                               "%(num)d programpunkter er importeret.", count), "success")
                 return redirect(url_for(".index", slug=slug))
         report = imports.parse(current_user, event, text)
     return render_template("programme/manage_import.html", event=event, form=form,

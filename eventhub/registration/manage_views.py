@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from eventhub.accounts.services import safe_next_url
@@ -219,7 +220,8 @@ def import_csv(slug: str):
                 flash(exc.message, "error")
             else:
                 db.session.commit()
-                flash(_("%(n)d deltagere er importeret.", n=count), "success")
+                flash(ngettext("%(num)d deltager er importeret.",
+                               "%(num)d deltagere er importeret.", count), "success")
                 return redirect(url_for(".registrations", slug=slug))
         elif text:
             report = imports.parse(event, text)
@@ -343,7 +345,7 @@ def badges(slug: str):
     event = _organizer_event(slug)
     flt = _filter_from_args()
     flt.status = flt.status or "confirmed"
-    regs = services.list_registrations(event, flt)
+    regs = sorted(services.list_registrations(event, flt), key=lambda r: r.name.casefold())
     return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})
 

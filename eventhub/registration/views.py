@@ -240,7 +240,8 @@ def ticket_pdf(token: str):
     if reg.status != "confirmed":
         abort(404)
     return Response(render_ticket(reg), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="billet-{reg.event.slug}.pdf"'})
+        "Content-Disposition": f'inline; filename="billet-{reg.event.slug}.pdf"',
+        "Cache-Control": "private, no-store"})
 
 
 # Tickets and check-in --------------------------------------------------------------
