@@ -48,6 +48,8 @@ def _sign_in(user) -> None:
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     magic_form = MagicLinkForm(next=request.args.get("next", ""), formdata=None)
+    for field in (magic_form.email, magic_form.next):  # two forms on one page: unique ids
+        field.id = field.label.field_id = f"link-{field.name}"
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 WIDTH = 640
 BAR_HEIGHT = 34
 GAP = 14
-LABEL_W = 220
+LABEL_W = 280
 
 
 def bar_chart(snap: dict[str, Any], title: str) -> Markup:
@@ -24,7 +24,7 @@ def bar_chart(snap: dict[str, Any], title: str) -> Markup:
         rows.append(
             f'<g class="bar" data-option="{option["id"]}">'
             f'<text x="{LABEL_W - 10}" y="{y + BAR_HEIGHT * 0.68:.0f}" text-anchor="end" '
-            f'class="bar-label">{escape(_clip(option["label"], 30))}</text>'
+            f'class="bar-label">{escape(_clip(option["label"], 26))}</text>'
             f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR_HEIGHT}" rx="4" '
             f'class="bar-fill"/>'
             f'<text x="{LABEL_W + width + 8}" y="{y + BAR_HEIGHT * 0.68:.0f}" '
@@ -44,8 +44,8 @@ def word_cloud(snap: dict[str, Any], title: str) -> Markup:
     top = words[0]["count"]
     x, y, row_height, parts = 10.0, 0.0, 0.0, []
     for item in words:
-        size = 16 + 40 * (item["count"] / top)
-        width = 0.6 * size * len(item["word"]) + 18
+        size = 22 + 40 * (item["count"] / top)
+        width = 0.68 * size * len(item["word"]) + 0.5 * size + 12
         if x + width > WIDTH - 10:
             x, y, row_height = 10.0, y + row_height, 0.0
         row_height = max(row_height, size * 1.3)

@@ -156,7 +156,17 @@ def present(slug: str, poll_id: int):
     event = _event(slug)
     poll = services.get_poll(event, poll_id)
     return render_template("polls/present.html", event=event, poll=poll, form=ActionForm(),
-                           join_url=join_url(event), **_results(poll))
+                           join_url=join_url(event), status_labels=STATUS_LABELS,
+                           **_results(poll))
+
+
+@bp.get("/<int:poll_id>/moderate")
+def moderate_page(slug: str, poll_id: int):
+    """The moderator's queue: approve or reject before anything reaches the screen."""
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    return render_template("polls/moderate.html", event=event, poll=poll, form=ActionForm(),
+                           presenter=True, moderate=True, **_results(poll))
 
 
 def _results(poll) -> dict:
@@ -203,7 +213,7 @@ def moderate(slug: str, poll_id: int, item_id: int, action: str):
         services.moderate_question(current_user, event, poll, item_id, action)
     db.session.commit()
     notify(poll.id)
-    return redirect(url_for(".present", slug=slug, poll_id=poll_id))
+    return redirect(url_for(".moderate_page", slug=slug, poll_id=poll_id))
 
 
 def _export_rows(event) -> list[list[str]]:

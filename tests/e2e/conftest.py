@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,6 +59,23 @@ class LiveServer:
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
+
+    @property
+    def admin_password(self) -> str:
+        """The demo admin's password, from the "Admin login: …" line ``eventhub demo`` prints."""
+        log = self.log_file.read_text(errors="replace")
+        found = ADMIN_LOGIN_RE.search(log)
+        if found is None:
+            pytest.fail(f"no 'Admin login' line in the server log:\n{log}", pytrace=False)
+        return found.group("password")
+
+    @property
+    def admin_email(self) -> str:
+        found = ADMIN_LOGIN_RE.search(self.log_file.read_text(errors="replace"))
+        return found.group("email") if found else "admin@example.com"
+
+
+ADMIN_LOGIN_RE = re.compile(r"Admin login: (?P<email>\S+)\s+password: (?P<password>\S+)")
 
 
 def _free_port() -> int:
