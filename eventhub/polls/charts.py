@@ -20,7 +20,7 @@ def bar_chart(snap: dict[str, Any], title: str) -> Markup:
     rows = []
     for i, option in enumerate(options):
         y = GAP + i * (BAR_HEIGHT + GAP)
-        width = round((WIDTH - LABEL_W - 90) * option["count"] / top)
+        width = round((WIDTH - LABEL_W - 130) * option["count"] / top)
         rows.append(
             f'<g class="bar" data-option="{option["id"]}">'
             f'<text x="{LABEL_W - 10}" y="{y + BAR_HEIGHT * 0.68:.0f}" text-anchor="end" '
@@ -31,7 +31,7 @@ def bar_chart(snap: dict[str, Any], title: str) -> Markup:
             f'class="bar-value">{option["count"]} ({option["percent"]} %)</text></g>')
     return Markup(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-hidden="true" '
-        f'data-bar-space="{WIDTH - LABEL_W - 90}" '
+        f'data-bar-space="{WIDTH - LABEL_W - 130}" '
         f'focusable="false" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         + "".join(rows) + "</svg>")
 

@@ -423,6 +423,56 @@ def cpu_busy(seconds: float = 1.0) -> float:
     return 1 - (idle1 - idle0) / max(total1 - total0, 1)
 
 
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> tuple[int, float]:
+    """(parent pid, user+system CPU seconds) of a process, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_snapshot(gunicorn_pid: int, pg_pids: set[int]) -> dict[str, float]:
+    """CPU seconds used so far by gunicorn (master + workers), the PostgreSQL backends
+    ``pg_pids``, this client process, and the whole machine (busy time, all CPUs)."""
+    snap = {"gunicorn": 0.0, "postgres": 0.0, "machine": float("nan")}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            ppid, cpu = _proc_cpu(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid == gunicorn_pid or ppid == gunicorn_pid:
+            snap["gunicorn"] += cpu
+        elif pid in pg_pids:
+            snap["postgres"] += cpu
+    times = os.times()
+    snap["client"] = times.user + times.system
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    snap["machine"] = (sum(values) - values[3] - values[4]) / TICKS
+    return snap
+
+
+def backend_pids(pg_url: str, db_name: str) -> set[int]:
+    import psycopg
+
+    with psycopg.connect(f"{pg_url}/{db_name}") as conn:
+        return {pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (db_name,))}
+
+
+def cpu_split(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    split = {k: after[k] - before[k] for k in ("gunicorn", "postgres", "client", "machine")}
+    split["other"] = max(split["machine"] - split["gunicorn"] - split["postgres"]
+                         - split["client"], 0.0)
+    return split
+
+
 def wait_idle(limit: float, timeout: float) -> float:
     """Wait (up to ``timeout`` s) until other processes use less than ``limit``."""
     deadline = time.monotonic() + timeout
@@ -465,8 +515,13 @@ def rush(args, spec: str, db_name: str, instance: Path, index: int) -> dict:
         forms = run_clients(c, n, server.port, form_job(participants, slug))
         if forms.errors:
             raise RuntimeError(f"warm-up GETs failed: {forms.errors[:3]}")
+        pg_pids = backend_pids(args.pg, db_name)
+        before = cpu_snapshot(server.proc.pid, pg_pids)
         regs = run_clients(c, n, server.port,
                            register_job(participants, slug, secrets.token_hex(3)))
+        # Backends born during the rush count whole (they were not in ``before``).
+        pg_pids |= backend_pids(args.pg, db_name)
+        cpu = cpu_split(before, cpu_snapshot(server.proc.pid, pg_pids))
     finally:
         server.stop()
     counts = count_registrations(args.pg, db_name, event_id)
@@ -483,7 +538,7 @@ def rush(args, spec: str, db_name: str, instance: Path, index: int) -> dict:
         "healthz_errors": len(base.errors),
         "form_rate": len(forms.latencies) / forms.elapsed,
         "form_p50_ms": percentile(forms.latencies, 50) * 1000,
-        **counts,
+        "cpu": cpu, **counts,
     }
     result["ok"] = (
         not result["what_if"] and result["rate"] >= TARGET_PER_SECOND and result["errors"] == 0
@@ -536,6 +591,15 @@ def print_result(r: dict, args) -> None:
         ("other CPU load before", f"{r['busy_before']:.0%}",
          "of all CPUs, by other processes (should be near 0 %)"),
     ]
+    cpu, cores = r["cpu"], os.cpu_count() or 1
+    capacity = r["elapsed"] * cores
+    for part, label in (("gunicorn", "gunicorn (all workers)"), ("postgres", "PostgreSQL backends"),
+                        ("client", "client (this process)"), ("other", "other processes")):
+        rows.append((f"CPU in rush: {part}", f"{cpu[part] / n * 1000:.1f} ms/reg",
+                     f"{cpu[part]:.1f} s = {cpu[part] / capacity:.0%} of {cores} CPUs × "
+                     f"{r['elapsed']:.1f} s ({label})"))
+    rows.append(("CPU in rush: idle", f"{max(capacity - cpu['machine'], 0):.1f} s",
+                 f"{max(1 - cpu['machine'] / capacity, 0):.0%} of the machine unused"))
     for label, value, note in rows:
         print(f"  {label:<26}{value:>14}   {note}")
     for sample in r["error_samples"]:
