@@ -31,6 +31,12 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+@bp.get("/tilgaengelighed")
+def accessibility():
+    """Tilgængelighedserklæring: the accessibility statement the web accessibility law asks for."""
+    return render_template("site/accessibility.html")
+
+
 # Error pages -------------------------------------------------------------------------
 
 def _error_texts(code: int) -> tuple[str, str]:

@@ -123,3 +123,11 @@ def test_english_catalog_translates_every_message(tmp_path):
 
     compiled = {key(m.id): key(m.string) for m in mo if m.id}
     assert compiled == {key(m.id): key(m.string) for m in po if done(m)}
+
+
+def test_accessibility_statement_is_linked_from_every_page(client, app):
+    make_event(app, "demo")
+    for path in ("/", "/e/demo", "/login", "/no-such-page"):
+        assert 'href="/tilgaengelighed"' in client.get(path).get_data(as_text=True), path
+    page = client.get("/tilgaengelighed").get_data(as_text=True)
+    assert "Tilgængelighedserklæring" in page and "WCAG 2.1" in page
