@@ -92,7 +92,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_MAGIC_LINK = os.environ.get("RATELIMIT_MAGIC_LINK", "5 per minute;20 per hour")
-    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "20 per minute;200 per hour")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "60 per minute;600 per hour")
     RATELIMIT_VOTE = os.environ.get("RATELIMIT_VOTE", "60 per minute")
     # Close result streams after this many seconds (clients reconnect); None: never.
     SSE_MAX_SECONDS = _int("SSE_MAX_SECONDS", 0) or None

@@ -15,6 +15,8 @@ import os
 import smtplib
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -31,7 +33,7 @@ from eventhub.extensions import db
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
+QUEUED, SENT, FAILED, SKIPPED = "queued", "sent", "failed", "skipped"
 
 
 class OutboxMail(db.Model):
@@ -50,8 +52,78 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(200))
+    # A mail built when it is delivered: the builder's name, its arguments, the language.
+    builder: Mapped[str | None] = mapped_column(String(60))
+    builder_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+Builder = Callable[..., "BuiltMail | None"]
+BUILDERS: dict[str, Builder] = {}
+
+
+@dataclass
+class BuiltMail:
+    """What a builder returns: the template, its context and any attachments."""
+
+    template: str
+    context: dict[str, Any]
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+def mail_builder(name: str) -> Callable[[Builder], Builder]:
+    """Register a function that builds a mail at delivery time from plain arguments."""
+
+    def register(fn: Builder) -> Builder:
+        BUILDERS[name] = fn
+        return fn
+
+    return register
+
+
+def queue_built_mail(to: str, builder: str, *, kind: str = "", **args: Any) -> OutboxMail:
+    """Queue a mail that the worker renders when it sends it (the request stays fast:
+    no templates, QR codes or calendars are built while a lock is held)."""
+    mail = OutboxMail(to_addr=to, subject="", body_text="", kind=kind or builder,
+                      builder=builder, builder_args=args, attachments=[],
+                      locale=str(get_locale() or "da"))
+    db.session.add(mail)
+    return mail
+
+
+def _render(template: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
+    with force_locale(locale):
+        rendered = render_template(f"email/{template}.txt", **context)
+        html = None
+        html_path = Path(current_app.root_path).parent / "templates" / "email" / f"{template}.html"
+        if html_path.exists():
+            html = render_template(f"email/{template}.html", **context)
+    subject, _, body = rendered.lstrip().partition("\n")
+    return subject.removeprefix("Subject:").strip(), body.strip() + "\n", html
+
+
+def _encode(attachments: list[tuple[str, str, bytes]] | None) -> list[dict[str, str]]:
+    return [{"filename": name, "content_type": ctype, "data": base64.b64encode(data).decode()}
+            for name, ctype, data in (attachments or [])]
+
+
+def build_deferred(mail: OutboxMail) -> bool:
+    """Fill in a deferred mail's subject, body and attachments; False if it is moot."""
+    with current_app.test_request_context():  # url_for works as in a request
+        built = BUILDERS[mail.builder](**(mail.builder_args or {}))
+        if built is None:
+            return False
+        return _fill(mail, built)
+
+
+def _fill(mail: OutboxMail, built: BuiltMail) -> bool:
+    mail.subject, mail.body_text, mail.body_html = _render(
+        built.template, mail.locale or "da", built.context)
+    mail.attachments = _encode(built.attachments)
+    mail.builder = None
+    return True
 
 
 def queue_mail(
@@ -64,23 +136,10 @@ def queue_mail(
     **context: Any,
 ) -> OutboxMail:
     """Render ``email/<template>.txt`` (subject on its first line) and queue it."""
-    with force_locale(locale or str(get_locale() or "da")):
-        rendered = render_template(f"email/{template}.txt", **context)
-        html = None
-        html_path = Path(current_app.root_path).parent / "templates" / "email" / f"{template}.html"
-        if html_path.exists():
-            html = render_template(f"email/{template}.html", **context)
-    subject, _, body = rendered.lstrip().partition("\n")
+    subject, body, html = _render(template, locale or str(get_locale() or "da"), context)
     mail = OutboxMail(
-        to_addr=to,
-        subject=subject.removeprefix("Subject:").strip(),
-        body_text=body.strip() + "\n",
-        body_html=html,
-        kind=kind or template,
-        attachments=[
-            {"filename": name, "content_type": ctype, "data": base64.b64encode(data).decode()}
-            for name, ctype, data in (attachments or [])
-        ],
+        to_addr=to, subject=subject, body_text=body, body_html=html, kind=kind or template,
+        attachments=_encode(attachments),
     )
     db.session.add(mail)
     db.session.flush()
@@ -173,6 +232,10 @@ def deliver_due(limit: int = 200) -> tuple[int, int]:
         if mail is None:
             break
         try:
+            if mail.builder and not build_deferred(mail):
+                mail.status, mail.last_error = SKIPPED, "nothing to send any more"
+                db.session.commit()
+                continue
             if not mail.message_id:
                 mail.message_id = make_msgid(domain="eventhub.local")
             backend.send(build_message(mail, cfg["MAIL_FROM"]), mail.id)

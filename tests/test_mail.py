@@ -110,3 +110,25 @@ def test_outbox_page_is_for_admins_only(client, app, who):
         assert client.get("/admin/mail").status_code == 403
     else:
         assert client.get("/admin/mail").status_code == 302
+
+
+def test_built_mails_are_rendered_by_the_worker(app, client, mail_dir):
+    """Registration receipts are queued as a reference and built when delivered."""
+    from eventhub.registration.models import Registration
+    from tests.helpers import delivered_mails, make_event, registration_form
+
+    make_event(app, "dag", title="Del og Genbrug")
+    client.post("/e/dag/register", data=registration_form(email="a@example.com"))
+    client.post("/e/dag/register", data=registration_form(email="b@example.com"))
+    with app.app_context():
+        queued = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+        assert [m.builder for m in queued] == ["registration-receipt"] * 2
+        assert all(m.subject == "" for m in queued)  # nothing rendered in the request
+        db.session.delete(db.session.scalar(select(Registration).where(
+            Registration.email == "b@example.com")))
+        db.session.commit()
+    [mail] = delivered_mails(app, mail_dir)
+    assert mail["To"] == "a@example.com" and mail["Subject"] == "Du er tilmeldt Del og Genbrug"
+    with app.app_context():
+        statuses = list(db.session.scalars(select(OutboxMail.status).order_by(OutboxMail.id)))
+    assert statuses == ["sent", "skipped"]  # the deleted registration's mail is dropped

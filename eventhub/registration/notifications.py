@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from eventhub.documents import qr_png
+from eventhub.extensions import db
 from eventhub.ical import add_event, new_calendar, to_bytes
-from eventhub.mail import queue_mail
+from eventhub.mail import BuiltMail, mail_builder, queue_built_mail, queue_mail
 from eventhub.registration.models import CONFIRMED, STATUS_LABELS, Registration
 
 
@@ -33,27 +34,48 @@ def _links(reg: Registration) -> dict[str, str]:
 
 
 def send_confirmation(reg: Registration, waitlist_position: int | None = None) -> None:
-    """Receipt with status; confirmed people also get the ticket QR and the .ics."""
+    """Receipt with status; confirmed people also get the ticket QR and the .ics.
+
+    Built by the outbox worker, so the registration request (holding the event lock)
+    renders no templates, QR codes or calendars.
+    """
+    db.session.flush()
+    queue_built_mail(reg.email, "registration-receipt", kind="registration",
+                     registration_id=reg.id, status=reg.status, position=waitlist_position)
+
+
+@mail_builder("registration-receipt")
+def build_receipt(registration_id: int, status: str, position: int | None = None
+                  ) -> BuiltMail | None:
+    """The receipt says what the status was when the person registered (or was approved)."""
+    reg = db.session.get(Registration, registration_id)
+    if reg is None:
+        return None
     links = _links(reg)
     attachments = [("arrangement.ics", "text/calendar", event_ics(reg))]
-    if reg.status == CONFIRMED:
+    if status == CONFIRMED:
         attachments.insert(0, ("billet-qr.png", "image/png", qr_png(links["ticket_url"])))
-    queue_mail(
-        reg.email, "registration_receipt", kind="registration", reg=reg, event=reg.event,
-        status_label=STATUS_LABELS[reg.status], position=waitlist_position,
-        attachments=attachments, **links,
-    )
+    return BuiltMail("registration_receipt", dict(
+        reg=reg, event=reg.event, status=status, status_label=STATUS_LABELS[status],
+        position=position, **links), attachments)
 
 
 def send_promoted(reg: Registration) -> None:
     """A seat freed up and is now theirs."""
+    db.session.flush()
+    queue_built_mail(reg.email, "registration-promoted", kind="promoted",
+                     registration_id=reg.id)
+
+
+@mail_builder("registration-promoted")
+def build_promoted(registration_id: int) -> BuiltMail | None:
+    reg = db.session.get(Registration, registration_id)
+    if reg is None:
+        return None
     links = _links(reg)
-    queue_mail(
-        reg.email, "registration_promoted", kind="promoted", reg=reg, event=reg.event,
-        attachments=[("billet-qr.png", "image/png", qr_png(links["ticket_url"])),
-                     ("arrangement.ics", "text/calendar", event_ics(reg))],
-        **links,
-    )
+    return BuiltMail("registration_promoted", dict(reg=reg, event=reg.event, **links), [
+        ("billet-qr.png", "image/png", qr_png(links["ticket_url"])),
+        ("arrangement.ics", "text/calendar", event_ics(reg))])
 
 
 def send_cancelled(reg: Registration) -> None:

@@ -229,7 +229,8 @@ def register(event: Event, data: RegistrationData, *, source: str = "web",
     if problems:
         raise RegistrationInvalid(problems)
 
-    lock_row(db.session, Event, event.id)
+    organization = find_or_create_organization(data.organization, data.organization_kind)
+    lock_row(db.session, Event, event.id)  # held until the request commits: keep it short
     reg = db.session.scalar(
         select(Registration).where(
             Registration.event_id == event.id, Registration.email == data.email
@@ -244,7 +245,7 @@ def register(event: Event, data: RegistrationData, *, source: str = "web",
     reg.status, reg.cancelled_at = status, None
     reg.confirmed_at = utcnow() if status == CONFIRMED else None
     reg.waitlisted_at = utcnow() if status == WAITLISTED else None
-    _apply(reg, data, questions, cleaned)
+    _apply(reg, data, questions, cleaned, organization)
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -255,10 +256,12 @@ def register(event: Event, data: RegistrationData, *, source: str = "web",
     return reg
 
 
-def _apply(reg: Registration, data: RegistrationData, questions, cleaned) -> None:
+def _apply(reg: Registration, data: RegistrationData, questions, cleaned,
+           organization=None) -> None:
     reg.name = data.name
     reg.job_title = data.job_title
-    reg.organization = find_or_create_organization(data.organization, data.organization_kind)
+    reg.organization = organization or find_or_create_organization(
+        data.organization, data.organization_kind)
     reg.badge_role = data.badge_role
     if data.directory_consent and reg.directory_consent_at is None:
         reg.directory_consent_at = utcnow()

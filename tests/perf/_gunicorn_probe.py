@@ -8,10 +8,12 @@ the WSGI app's wall and thread CPU time, ``lock_row`` as the registration servic
 it (time asked → time granted), the QR PNG, the .ics and ``queue_mail`` as the
 confirmation mail calls them, and the session's COMMIT.
 
-``BENCH_WHATIF=attachments`` (an experiment, not the app as built): the confirmation
-mail gets a fixed QR PNG and a per-event cached .ics, i.e. what a request would cost
-if the attachments were made outside the request (by the mail worker) or once per
-event.
+Experiments (``BENCH_WHATIF``; not the app as built, to size what a change would buy):
+
+- ``attachments``: the confirmation mail gets a fixed QR PNG and a per-event cached
+  .ics, as if the attachments were made by the mail worker (or once per event);
+- ``deferred-mail``: the registration queues a bare outbox row (address, kind, no
+  rendering, no attachments), as if the mail worker rendered the whole receipt later.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def _install_wrappers() -> None:
         result = real_lock_row(*args, **kwargs)
         if stats is not None:
             stats["t_lock_granted"] = time.perf_counter()
+            stats["c_lock_granted"] = time.thread_time()
         return result
 
     services.lock_row = lock_row
@@ -70,6 +73,7 @@ def _install_wrappers() -> None:
         stats = getattr(_local, "stats", None)
         if stats is not None:
             stats["t_commit_end"] = time.perf_counter()
+            stats["c_commit_end"] = time.thread_time()
 
 
 class _Probe:
@@ -108,6 +112,7 @@ class _Probe:
                 row["lock_wait"] = stats["t_lock_granted"] - stats["t_lock_asked"]
                 if stats.get("t_commit_end", 0) > stats["t_lock_granted"]:
                     row["locked"] = stats["t_commit_end"] - stats["t_lock_granted"]
+                    row["locked_cpu"] = stats["c_commit_end"] - stats["c_lock_granted"]
                     row["commit"] = stats["t_commit_end"] - stats["t_commit_start"]
                     row["after_commit"] = t1 - stats["t_commit_end"]
             with self.lock:
@@ -117,8 +122,18 @@ class _Probe:
 
 
 def _install_what_if(what: str) -> None:
-    from eventhub.registration import notifications
+    from eventhub.registration import notifications, services
 
+    if what == "deferred-mail":
+        from eventhub.extensions import db
+        from eventhub.mail import OutboxMail
+
+        def send_confirmation(reg, waitlist_position=None):
+            db.session.add(OutboxMail(to_addr=reg.email, subject="", body_text="",
+                                      kind="registration", attachments=[]))
+
+        services.send_confirmation = send_confirmation
+        return
     if what != "attachments":
         raise SystemExit(f"unknown BENCH_WHATIF {what!r}")
     fixed_png = notifications.qr_png("https://eventhub.example.dk/t/fixed")

@@ -3,12 +3,12 @@
 Not a pytest test (pytest collects ``test_*.py`` only). Run it from the repository:
 
     /work/venv/bin/python tests/perf/bench_registration.py [--clients 100]
-        [--registrations 1000] [--capacity 500] [--server sync:3]
+        [--registrations 1000] [--capacity 500] [--server sync:2]
         [--variants sync:2,sync:3,gthread:2x4,sync:3+attachments] [--probe]
 
 What it does, by itself:
 
-1. creates a PostgreSQL database of its own (``eventhub_bench_<random>`` on
+1. creates a PostgreSQL database of its own (``eventhub_bench_reg_<random>`` on
    ``--pg``, default ``postgresql://postgres@127.0.0.1:5432``; dropped at the end),
    runs the migrations and adds one published event with capacity ``--capacity``;
 2. starts gunicorn (``<venv>/bin/gunicorn -w N -b 127.0.0.1:<free port> wsgi:app``)
@@ -30,7 +30,7 @@ own CPU counts against the server: read registrations/s next to the ``/healthz``
 Target (exit status 1 when missed): at least 100 registrations/s, exactly
 ``capacity`` confirmed and the rest waitlisted, no duplicates, no errors.
 
-``--server KIND:SPEC`` picks gunicorn's worker setup: ``sync:3`` = 3 sync workers,
+``--server KIND:SPEC`` picks gunicorn's worker setup: ``sync:2`` = 2 sync workers,
 ``gthread:2x4`` = 2 workers with 4 threads each. ``--variants a,b,c`` runs the whole
 rush (fresh event, fresh gunicorn) once per setup and prints a comparison; the target
 then applies to the first setup listed. ``--probe`` loads ``tests/perf/
@@ -38,13 +38,19 @@ _gunicorn_probe.py`` into gunicorn, which times the parts of every registration 
 inside the workers (lock wait, seat decision, QR PNG, .ics, mail rendering, commit,
 CPU per request) and prints where the time goes.
 
-A setup ending in ``+attachments`` (e.g. ``sync:3+attachments``) is an experiment, not
-the app as built: the same probe config gives the confirmation mail a fixed QR PNG and a
-per-event cached .ics, to show what moving that work out of the request would buy. Such
-a run never counts as meeting the target.
+A setup ending in ``+attachments`` or ``+deferred-mail`` (e.g. ``sync:3+attachments``)
+is an experiment, not the app as built: the same probe config gives the confirmation
+mail a fixed QR PNG and a per-event cached .ics (``attachments``), or queues a bare
+outbox row without rendering anything (``deferred-mail``), to show what moving that
+work out of the request would buy. Such a run never counts as meeting the target.
 
-The machine is shared: the CPU that other processes use just before the rush is printed
-(``other CPU load``); ``--wait-idle S`` waits up to S seconds for it to drop below 25 %.
+The machine may be shared: the CPU that other processes use just before and during the
+rush is printed (``other CPU load before``, ``CPU in rush: other``), with a warning when
+they took more than 10 % of it. ``--wait-idle S`` waits up to S seconds for the machine
+to drop below 25 % before each rush (default 120); ``--retry-busy K`` repeats a
+disturbed rush up to K times (default 2) and keeps the quietest. The CPU lines split
+the rush's CPU time between gunicorn, the PostgreSQL backends of the benchmark
+database, the client and everything else.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ if str(REPO_ROOT) not in sys.path:
 TARGET_PER_SECOND = 100.0
 MIN_CLIENTS = 100
 SLUG = "registreringsrush"
-DEFAULT_SERVER = "sync:3"
+DEFAULT_SERVER = "sync:2"  # the best as-built setup measured (see the report)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 LOCATION_RE = re.compile(r"^/r/[^/?]+\?new=1$")
 
@@ -92,7 +98,7 @@ def admin_connect(pg_url: str):
 
 
 def create_database(pg_url: str) -> str:
-    name = f"eventhub_bench_{secrets.token_hex(4)}"
+    name = f"eventhub_bench_reg_{secrets.token_hex(4)}"
     with admin_connect(pg_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return name
@@ -177,7 +183,7 @@ def count_registrations(pg_url: str, db_name: str, event_id: int) -> dict[str, i
 # Server --------------------------------------------------------------------------------
 
 
-WHAT_IFS = ("attachments",)
+WHAT_IFS = ("attachments", "deferred-mail")
 
 
 def parse_server(spec: str) -> tuple[str, int, int, str]:
@@ -558,6 +564,13 @@ def load_probe(probe_dir: Path) -> list[dict]:
     return rows
 
 
+BUSY_OK = 0.10  # share of the machine other processes may use during a trusted rush
+
+
+def other_share(r: dict) -> float:
+    return r["cpu"]["other"] / (r["elapsed"] * (os.cpu_count() or 1))
+
+
 def print_result(r: dict, args) -> None:
     def check(ok: bool) -> str:
         return "ok" if ok else "MISSED"
@@ -565,6 +578,9 @@ def print_result(r: dict, args) -> None:
     n, cap = r["registrations"], args.capacity
     print(f"\nRegistration rush — gunicorn {r['server']} on PostgreSQL, client on this machine "
           f"({os.cpu_count()} CPUs)")
+    if other_share(r) > BUSY_OK:
+        print(f"  WARNING: other processes used {other_share(r):.0%} of the machine during the "
+              f"rush; the rates below are low by about that much")
     if r["what_if"]:
         print(f"  EXPERIMENT +{r['what_if']}: not the app as built; never counts as PASS")
     rows = [
@@ -613,12 +629,13 @@ def print_probe(rows: list[dict]) -> None:
     if not posts:
         print("\n  probe: no registration POSTs recorded")
         return
-    keys = ["wall", "cpu", "before_lock", "lock_wait", "locked", "qr_png", "event_ics",
-            "render_mail", "commit", "after_commit"]
+    keys = ["wall", "cpu", "before_lock", "lock_wait", "locked", "locked_cpu", "qr_png",
+            "event_ics", "render_mail", "commit", "after_commit"]
     labels = {
         "wall": "whole request (wall)", "cpu": "whole request (CPU)",
         "before_lock": "start → lock requested", "lock_wait": "waiting for event row lock",
-        "locked": "lock held (lock → commit)", "qr_png": "  of which QR PNG",
+        "locked": "lock held (lock → commit)", "locked_cpu": "  of which worker CPU",
+        "qr_png": "  of which QR PNG",
         "event_ics": "  of which .ics", "render_mail": "  of which mail templates",
         "commit": "  of which COMMIT", "after_commit": "commit → response sent",
     }
@@ -654,8 +671,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL",
                                                        "postgresql://postgres@127.0.0.1:5432"),
                         help="PostgreSQL server URL without a database name")
-    parser.add_argument("--wait-idle", type=float, default=0, metavar="S",
-                        help="wait up to S seconds for other processes to go quiet first")
+    parser.add_argument("--wait-idle", type=float, default=120, metavar="S",
+                        help="wait up to S seconds for other processes to go quiet before "
+                             "each rush (default 120; 0 = do not wait)")
+    parser.add_argument("--retry-busy", type=int, default=2, metavar="K",
+                        help=f"repeat a setup up to K times while other processes use more "
+                             f"than {BUSY_OK * 100:.0f}%% of the machine during its rush; keep the "
+                             f"quietest (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the database and tmp dir")
     args = parser.parse_args(argv)
     specs = [s.strip() for s in args.variants.split(",") if s.strip()] or [args.server]
@@ -675,8 +697,20 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         migrate(sqlalchemy_url(args.pg, db_name), instance)
-        for index, spec in enumerate(specs):
-            result = rush(args, spec, db_name, instance, index)
+        runs = 0
+        for spec in specs:
+            result = None
+            for attempt in range(1 + args.retry_busy):
+                if attempt:
+                    print(f"  {spec}: other processes used {other_share(result):.0%} of the "
+                          f"machine during the rush; again ({attempt}/{args.retry_busy})",
+                          flush=True)
+                runs += 1
+                candidate = rush(args, spec, db_name, instance, runs)
+                if result is None or other_share(candidate) < other_share(result):
+                    result = candidate
+                if other_share(result) <= BUSY_OK:
+                    break
             results.append(result)
             print_result(result, args)
             if "probe" in result:
@@ -691,11 +725,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(results) > 1:
         print("\nVariants (same run, same machine):")
         print(f"  {'server':<24}{'reg/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>8}"
-              f"{'healthz/s':>11}{'ratio':>7}{'busy':>6}  conf/wait")
+              f"{'healthz/s':>11}{'ratio':>7}{'other':>6}  conf/wait")
         for r in results:
             print(f"  {r['server']:<24}{r['rate']:8.1f}{r['p50_ms']:8.0f}{r['p99_ms']:8.0f}"
                   f"{r['errors']:8d}{r['healthz_rate']:11.0f}{r['rate'] / r['healthz_rate']:7.2f}"
-                  f"{r['busy_before']:6.0%}  {r['confirmed']}/{r['waitlisted']}")
+                  f"{other_share(r):6.0%}  {r['confirmed']}/{r['waitlisted']}")
     print(f"\ngunicorn: {results[0]['command']}")
     return 0 if results[0]["ok"] else 1
 
