@@ -96,66 +96,62 @@ def _chart(poll, snap):
     return None
 
 
-@bp.post("/j/<code>/polls/<int:poll_id>/vote")
-@limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
-def vote(code: str, poll_id: int):
+def _participant_action(code: str, poll_id: int, act) -> Response:
+    """Run ``act(poll, voter key, registration id)`` for the voter of this request.
+
+    Returns the message to show; a refusal rolls back and is answered as JSON for
+    ``fetch`` and as a flash message after a redirect for plain forms. Every instance
+    hears about the change after the commit.
+    """
     event = services.event_by_join_code(code)
     poll = services.get_poll(event, poll_id)
+    back = url_for(".join", code=code) + f"#poll-{poll_id}"
     try:
         key, reg_id = voters.voter_for(poll, event)
-        services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
+        message, category = act(poll, key, reg_id)
     except DomainError as exc:
         db.session.rollback()
         if wants_json():
             return jsonify(ok=False, error=exc.message), exc.status_code
         flash(exc.message, "error")
-        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+        return redirect(back)
     db.session.commit()
     notify(poll.id)
-    message = _("Tak for din stemme!")
     if wants_json():
         return jsonify(ok=True, message=message)
-    flash(message, "success")
-    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+    if message:
+        flash(message, category)
+    return redirect(back)
+
+
+@bp.post("/j/<code>/polls/<int:poll_id>/vote")
+@limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
+def vote(code: str, poll_id: int):
+    def cast(poll, key, reg_id):
+        services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
+        return _("Tak for din stemme!"), "success"
+    return _participant_action(code, poll_id, cast)
 
 
 @bp.post("/j/<code>/polls/<int:poll_id>/ask")
 @limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
 def ask(code: str, poll_id: int):
-    event = services.event_by_join_code(code)
-    poll = services.get_poll(event, poll_id)
-    try:
-        key, _reg = voters.voter_for(poll, event)
+    def question(poll, key, _reg_id):
         services.ask(poll, key, request.form.get("text", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
-    db.session.commit()
-    notify(poll.id)
-    flash(_("Tak! Dit spørgsmål vises, når ordstyreren har godkendt det."), "success")
-    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+        return _("Tak! Dit spørgsmål vises, når ordstyreren har godkendt det."), "success"
+    return _participant_action(code, poll_id, question)
 
 
 @bp.post("/j/<code>/polls/<int:poll_id>/questions/<int:question_id>/upvote")
 @limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
 def upvote(code: str, poll_id: int, question_id: int):
-    event = services.event_by_join_code(code)
-    poll = services.get_poll(event, poll_id)
-    try:
-        key, _reg = voters.voter_for(poll, event)
+    def up(poll, key, _reg_id):
         if poll.status != OPEN:
             raise services.PollClosed(_("Der er lukket for spørgsmål."))
-        counted = services.upvote(poll, question_id, key)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
-    db.session.commit()
-    notify(poll.id)
-    if not counted:
-        flash(_("Du har allerede givet spørgsmålet en stemme."), "info")
-    return redirect(url_for(".join", code=code) + f"#poll-{poll_id}")
+        if services.upvote(poll, question_id, key):
+            return "", "success"
+        return _("Du har allerede givet spørgsmålet en stemme."), "info"
+    return _participant_action(code, poll_id, up)
 
 
 @bp.get("/j/<code>/polls/<int:poll_id>.json")
