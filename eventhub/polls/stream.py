@@ -30,7 +30,14 @@ class PollHub:
     def __init__(self, app: Flask, interval: float = 0.25) -> None:
         self.app = app
         self.interval = interval
-        self.cond = threading.Condition()
+        # The ticker waits for a "changed" signal; each stream waits for its poll's next
+        # snapshot on an Event that is set once and replaced. A vote's signal wakes only
+        # the ticker: with thousands of open streams, waking them all on every vote (to
+        # find no new snapshot) cost more CPU than the votes themselves, and an Event
+        # wakes its waiters far more cheaply than a Condition (gevent patches it, too).
+        self.lock = threading.Lock()
+        self.signalled = threading.Condition(self.lock)
+        self.published: dict[int, threading.Event] = {}  # set when a newer snapshot is out
         self.watchers: Counter[int] = Counter()
         self.dirty: set[int] = set()
         # poll id -> (version, full json, public json)
@@ -43,52 +50,60 @@ class PollHub:
         from eventhub.realtime import InProcessBroker
 
         broker: InProcessBroker = self.app.extensions["eventhub_broker"]
-        with self.cond:
+        with self.lock:
             self.watchers[poll_id] += 1
             first = self.watchers[poll_id] == 1
+            if first:
+                self.published[poll_id] = threading.Event()
             if first or poll_id not in self.snapshots:
                 self.dirty.add(poll_id)
+                self.signalled.notify()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="poll-hub",
                                                 daemon=True)
                 self._thread.start()
-            self.cond.notify_all()
         if first:
             broker.subscribe(f"poll:{poll_id}", self.on_message)
 
     def unwatch(self, poll_id: int) -> None:
         broker = self.app.extensions["eventhub_broker"]
-        with self.cond:
+        with self.lock:
             self.watchers[poll_id] -= 1
             last = self.watchers[poll_id] <= 0
             if last:
                 del self.watchers[poll_id]
                 self.snapshots.pop(poll_id, None)
+                self.published.pop(poll_id, None)
         if last:
             broker.unsubscribe(f"poll:{poll_id}", self.on_message)
 
     def on_message(self, channel: str, message: str) -> None:
         poll_id = int(channel.rsplit(":", 1)[1])
-        with self.cond:
-            if poll_id in self.watchers:
+        with self.lock:
+            if poll_id in self.watchers and poll_id not in self.dirty:
                 self.dirty.add(poll_id)
-                self.cond.notify_all()
+                self.signalled.notify()
 
     def wait(self, poll_id: int, after_version: int, timeout: float
              ) -> tuple[int, str, str] | None:
         """The snapshot newer than ``after_version``, or None after ``timeout``."""
-        with self.cond:
-            ok = self.cond.wait_for(
-                lambda: self.snapshots.get(poll_id, (0, "", ""))[0] > after_version,
-                timeout=timeout)
-            return self.snapshots[poll_id] if ok else None
+        with self.lock:
+            current = self.snapshots.get(poll_id)
+            if current is not None and current[0] > after_version:
+                return current
+            newer = self.published[poll_id]  # the caller watches this poll
+        if not newer.wait(timeout):
+            return None
+        with self.lock:
+            current = self.snapshots.get(poll_id)
+        return current if current is not None and current[0] > after_version else None
 
     # Ticker -----------------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            with self.cond:
-                self.cond.wait_for(lambda: bool(self.dirty), timeout=60)
+            with self.lock:
+                self.signalled.wait_for(lambda: bool(self.dirty), timeout=60)
                 due, self.dirty = set(self.dirty), set()
             if due:
                 self._refresh(due)
@@ -110,16 +125,20 @@ class PollHub:
                 db.session.remove()
         except Exception:  # database away: try again on the next signal
             log.exception("poll snapshot")
-            with self.cond:
+            with self.lock:
                 self.dirty |= poll_ids
             time.sleep(1.0)
             return
-        with self.cond:
+        fired = []
+        with self.lock:
             for poll_id, (full, public) in fresh.items():
                 if poll_id in self.watchers:
                     version = self.snapshots.get(poll_id, (0, "", ""))[0] + 1
                     self.snapshots[poll_id] = (version, full, public)
-            self.cond.notify_all()
+                    fired.append(self.published[poll_id])
+                    self.published[poll_id] = threading.Event()
+        for event in fired:
+            event.set()
 
 
 def hub() -> PollHub:
