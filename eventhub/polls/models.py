@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.db import UTCDateTime, utcnow
+from eventhub.events.models import Event
 from eventhub.extensions import db
 
 SINGLE, MULTIPLE, SCALE, WORDCLOUD, OPEN_TEXT, QA = (
@@ -58,6 +59,7 @@ class Poll(db.Model):
 
     options: Mapped[list[PollOption]] = relationship(
         back_populates="poll", cascade="all, delete-orphan", order_by="PollOption.position")
+    event: Mapped[Event] = relationship()
 
 
 class PollOption(db.Model):

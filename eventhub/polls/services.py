@@ -8,7 +8,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, selectinload
 
 from eventhub.db import utcnow
 from eventhub.errors import DomainError, NotFound, ValidationError
@@ -78,6 +81,18 @@ def polls_of(event: Event, *, only_open: bool = False) -> list[Poll]:
     if only_open:
         stmt = stmt.where(Poll.status == OPEN)
     return list(db.session.scalars(stmt))
+
+
+def poll_by_code(code: str, poll_id: int) -> Poll:
+    """A poll of the event with this join code, its event and options loaded at once
+    (the vote path: one round trip for the poll and event, one for the options)."""
+    poll = db.session.scalar(
+        select(Poll).join(Event, Poll.event_id == Event.id)
+        .where(Event.join_code == (code or "").upper(), Poll.id == poll_id)
+        .options(contains_eager(Poll.event), selectinload(Poll.options)))
+    if poll is None or not poll.event.is_public:
+        raise NotFound(_("Afstemningen findes ikke."))
+    return poll
 
 
 def get_poll(event: Event, poll_id: int) -> Poll:
@@ -223,8 +238,12 @@ def clean_vote(poll: Poll, raw: list[str]) -> Any:
 
 
 def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None = None
-         ) -> Vote:
-    """Cast (or, where allowed, change) a vote. The unique (poll, voter) row decides."""
+         ) -> int | None:
+    """Cast (or, where allowed, change) a vote; the new row's id, None when changed.
+
+    One INSERT … ON CONFLICT DO NOTHING: the unique (poll, voter) index decides, so two
+    taps at once from the same phone can never both count.
+    """
     if poll.status != OPEN:
         raise PollClosed(_("Afstemningen er lukket.") if poll.status == CLOSED
                          else _("Afstemningen er ikke åbnet endnu."))
@@ -232,20 +251,21 @@ def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None
         raise ValidationError(_("Stil dit spørgsmål i feltet til spørgsmål."))
     value = clean_vote(poll, raw)
     status = PENDING if poll.kind == OPEN_TEXT else APPROVED
-    try:
-        with db.session.begin_nested():
-            ballot = Vote(poll_id=poll.id, voter_key=voter_key, value=value, status=status,
-                          registration_id=registration_id)
-            db.session.add(ballot)
-            db.session.flush()
-        return ballot
-    except IntegrityError:
+    insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else pg_insert
+    inserted = db.session.execute(
+        insert(Vote).values(poll_id=poll.id, voter_key=voter_key, value=value, status=status,
+                            registration_id=registration_id, created_at=utcnow(),
+                            updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["poll_id", "voter_key"])
+        .returning(Vote.id)
+    ).scalar_one_or_none()
+    if inserted is None:  # the database already holds this voter's vote
         if not poll.allow_change:
-            raise AlreadyVoted(_("Du har allerede stemt i denne afstemning.")) from None
-    db.session.execute(update(Vote).where(Vote.poll_id == poll.id, Vote.voter_key == voter_key)
-                       .values(value=value, status=status, updated_at=utcnow()))
-    return db.session.scalar(select(Vote).where(Vote.poll_id == poll.id,
-                                                Vote.voter_key == voter_key))
+            raise AlreadyVoted(_("Du har allerede stemt i denne afstemning."))
+        db.session.execute(
+            update(Vote).where(Vote.poll_id == poll.id, Vote.voter_key == voter_key)
+            .values(value=value, status=status, updated_at=utcnow()))
+    return inserted
 
 
 def my_vote(poll: Poll, voter_key: str | None) -> Vote | None:

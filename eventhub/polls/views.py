@@ -103,11 +103,10 @@ def _participant_action(code: str, poll_id: int, act) -> Response:
     ``fetch`` and as a flash message after a redirect for plain forms. Every instance
     hears about the change after the commit.
     """
-    event = services.event_by_join_code(code)
-    poll = services.get_poll(event, poll_id)
+    poll = services.poll_by_code(code, poll_id)
     back = url_for(".join", code=code) + f"#poll-{poll_id}"
     try:
-        key, reg_id = voters.voter_for(poll, event)
+        key, reg_id = voters.voter_for(poll, poll.event)
         message, category = act(poll, key, reg_id)
     except DomainError as exc:
         db.session.rollback()
@@ -116,7 +115,7 @@ def _participant_action(code: str, poll_id: int, act) -> Response:
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
-    notify(poll.id)
+    notify(poll_id)  # the id from the URL: reading poll.id would reload the expired row
     if wants_json():
         return jsonify(ok=True, message=message)
     if message:
