@@ -24,7 +24,7 @@ class PollForm(FlaskForm):
     banned_words = StringField(_l("Forbudte ord (ordsky)"), description=_l(
         "Adskil med komma."), validators=[Optional(), max_length(2000)])
     session_id = ChoiceField(_l("Programpunkt"), default="")
-    audience = ChoiceField(_l("Hvem kan stemme"), choices=[
+    audience = ChoiceField(_l("Hvem kan stemme"), choices=lambda: [
         ("anyone", _l("Alle med koden")),
         ("registered", _l("Kun tilmeldte deltagere"))], default="anyone")
     allow_change = BooleanField(_l("Man må ændre sin stemme, mens afstemningen er åben"))
