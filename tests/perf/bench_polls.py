@@ -89,6 +89,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -337,28 +340,6 @@ def client_main() -> None:
 
 
 # Database -------------------------------------------------------------------------------
-
-
-def admin_connect(pg_url: str):
-    import psycopg
-
-    return psycopg.connect(f"{pg_url}/postgres", autocommit=True)
-
-
-def create_database(pg_url: str) -> str:
-    name = f"eventhub_bench_{secrets.token_hex(4)}"
-    with admin_connect(pg_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(pg_url: str, name: str) -> None:
-    with admin_connect(pg_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def sqlalchemy_url(pg_url: str, db_name: str) -> str:
-    return pg_url.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{db_name}"
 
 
 def make_app(db_uri: str, instance: Path):

@@ -75,6 +75,9 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERF_DIR = Path(__file__).resolve().parent
 if str(REPO_ROOT) not in sys.path:
@@ -89,28 +92,6 @@ LOCATION_RE = re.compile(r"^/r/[^/?]+\?new=1$")
 
 
 # Database ------------------------------------------------------------------------------
-
-
-def admin_connect(pg_url: str):
-    import psycopg
-
-    return psycopg.connect(f"{pg_url}/postgres", autocommit=True)
-
-
-def create_database(pg_url: str) -> str:
-    name = f"eventhub_bench_reg_{secrets.token_hex(4)}"
-    with admin_connect(pg_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(pg_url: str, name: str) -> None:
-    with admin_connect(pg_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def sqlalchemy_url(pg_url: str, db_name: str) -> str:
-    return pg_url.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{db_name}"
 
 
 def make_app(db_uri: str, instance: Path):
@@ -692,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--registrations must be at least --capacity")
 
     instance = Path(tempfile.mkdtemp(prefix="eventhub-bench-"))
-    db_name = create_database(args.pg)
+    db_name = create_database(args.pg, "eventhub_bench_reg")
     print(f"database {db_name}, instance {instance}")
     results = []
     try:
