@@ -312,6 +312,8 @@ def ask(poll: Poll, voter_key: str, text: str) -> QAQuestion:
 
 def upvote(poll: Poll, question_id: int, voter_key: str) -> bool:
     """One upvote per voter per question; returns False when already given."""
+    if poll.status != OPEN:
+        raise PollClosed(_("Der er lukket for spørgsmål."))
     question = db.session.get(QAQuestion, question_id)
     if question is None or question.poll_id != poll.id or question.status != APPROVED:
         raise NotFound(_("Spørgsmålet findes ikke."))

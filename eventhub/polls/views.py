@@ -29,10 +29,12 @@ from eventhub.realtime import broker
 
 bp = Blueprint("polls", __name__)
 
-hooks.public_panels.append(hooks.Panel(
-    "polls/_event_panel.html",
-    lambda event, user: {"open": len(services.polls_of(event, only_open=True))}
-    if services.polls_of(event) else None, 30))
+def _public_panel(event, user) -> dict | None:
+    polls = services.polls_of(event)
+    return {"open": sum(p.status == OPEN for p in polls)} if polls else None
+
+
+hooks.public_panels.append(hooks.Panel("polls/_event_panel.html", _public_panel, 30))
 
 
 def _vote_limit() -> str:
@@ -145,8 +147,6 @@ def ask(code: str, poll_id: int):
 @limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
 def upvote(code: str, poll_id: int, question_id: int):
     def up(poll, key, _reg_id):
-        if poll.status != OPEN:
-            raise services.PollClosed(_("Der er lukket for spørgsmål."))
         if services.upvote(poll, question_id, key):
             return "", "success"
         return _("Du har allerede givet spørgsmålet en stemme."), "info"

@@ -150,6 +150,12 @@ def list_sessions(event: Event, *, include_cancelled: bool = True) -> list[Sessi
     return list(db.session.scalars(stmt))
 
 
+def has_sessions(event: Event) -> bool:
+    """Whether the event has a programme yet (one cheap query)."""
+    return db.session.scalar(
+        select(Session.id).where(Session.event_id == event.id).limit(1)) is not None
+
+
 def get_session(event: Event, session_id: int) -> Session:
     session = db.session.get(Session, session_id)
     if session is None or session.event_id != event.id:

@@ -33,7 +33,7 @@ bp = Blueprint("programme", __name__, url_prefix="/e/<slug>")
 
 
 def _public_panel(event, user) -> dict | None:
-    return {} if services.list_sessions(event) else None
+    return {} if services.has_sessions(event) else None
 
 
 hooks.public_panels.append(hooks.Panel("programme/_event_panel.html", _public_panel, 20))

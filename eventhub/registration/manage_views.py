@@ -311,20 +311,14 @@ def checkin(slug: str):
     form = CheckInCodeForm()
     matches = None
     if form.validate_on_submit():
-        typed = form.code.data.strip()
-        code = typed.rsplit("/t/", 1)[-1].strip("/ ")
         try:
-            reg = services.by_ticket_code(code)
-            if reg.event_id != event.id:
-                raise ValidationError(_("Billetten hører til et andet arrangement."))
+            found = services.find_for_check_in(event, form.code.data)
         except DomainError as exc:
-            # Not a code: look the person up by name or organization instead.
-            matches = services.list_registrations(event, services.RegistrationFilter(
-                search=typed, status="confirmed")) if len(typed) >= 2 else []
-            if not matches:
-                form.code.errors = [exc.message + " " + _("Ingen deltager matcher heller.")]
+            form.code.errors = [exc.message]
         else:
-            return redirect(url_for("registration.ticket", code=reg.ticket_code))
+            if not isinstance(found, list):
+                return redirect(url_for("registration.ticket", code=found.ticket_code))
+            matches = found
     status = 422 if form.errors else 200
     return render_template("registration/checkin.html", event=event, form=form,
                            matches=matches, counts=services.check_in_counts(event)), status

@@ -446,6 +446,23 @@ def _status_text(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def find_for_check_in(event: Event, typed: str) -> Registration | list[Registration]:
+    """A ticket by its code or scanned URL, else confirmed people matching a name search."""
+    typed = (typed or "").strip()
+    code = typed.rsplit("/t/", 1)[-1].strip("/ ")
+    try:
+        reg = by_ticket_code(code)
+    except DomainError as exc:
+        matches = list_registrations(event, RegistrationFilter(
+            search=typed, status=CONFIRMED)) if len(typed) >= 2 else []
+        if not matches:
+            raise NotFound(exc.message + " " + _("Ingen deltager matcher heller.")) from None
+        return matches
+    if reg.event_id != event.id:
+        raise ValidationError(_("Billetten hører til et andet arrangement."))
+    return reg
+
+
 # Lists -------------------------------------------------------------------------------
 
 
