@@ -95,6 +95,8 @@ def register_extensions(app: Flask) -> None:
     # Import every model so metadata (and Alembic) sees all tables.
     from eventhub import mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
+    from eventhub.directory import models as _d  # noqa: F401
+    from eventhub.directory import search as _ds  # noqa: F401  (keeps the index in step)
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.polls import models as _pl  # noqa: F401
     from eventhub.programme import models as _p  # noqa: F401

@@ -65,3 +65,13 @@ def lock_row(session, model, row_id: int) -> None:
         )
     else:
         session.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())
+
+
+def managed_by_models(name: str | None, type_: str, _parent_names: dict) -> bool:
+    """Alembic's comparison skips what the migrations build by hand for the directory
+    search: SQLite's FTS5 table (and its shadow tables), PostgreSQL's expression index."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("search_fts")
+    return not (type_ == "index" and name == "ix_search_docs_fts")
