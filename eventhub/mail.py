@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale, get_locale
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventhub.db import UTCDateTime, utcnow
@@ -56,6 +56,10 @@ class OutboxMail(db.Model):
     builder: Mapped[str | None] = mapped_column(String(60))
     builder_args: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     locale: Mapped[str | None] = mapped_column(String(5))
+    # The event a mail is about (None for sign-in links): "my data" and the retention
+    # purge find a person's mails by it.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -83,12 +87,13 @@ def mail_builder(name: str) -> Callable[[Builder], Builder]:
     return register
 
 
-def queue_built_mail(to: str, builder: str, *, kind: str = "", **args: Any) -> OutboxMail:
+def queue_built_mail(to: str, builder: str, *, kind: str = "", event_id: int | None = None,
+                     **args: Any) -> OutboxMail:
     """Queue a mail that the worker renders when it sends it (the request stays fast:
     no templates, QR codes or calendars are built while a lock is held)."""
     mail = OutboxMail(to_addr=to, subject="", body_text="", kind=kind or builder,
                       builder=builder, builder_args=args, attachments=[],
-                      locale=str(get_locale() or "da"))
+                      locale=str(get_locale() or "da"), event_id=event_id)
     db.session.add(mail)
     return mail
 
@@ -135,11 +140,12 @@ def queue_mail(
     attachments: list[tuple[str, str, bytes]] | None = None,
     **context: Any,
 ) -> OutboxMail:
-    """Render ``email/<template>.txt`` (subject on its first line) and queue it."""
+    """Render ``email/<template>.txt`` (subject on its first line) and queue it; a mail
+    whose context has an ``event`` is filed under that event."""
     subject, body, html = _render(template, locale or str(get_locale() or "da"), context)
     mail = OutboxMail(
         to_addr=to, subject=subject, body_text=body, body_html=html, kind=kind or template,
-        attachments=_encode(attachments),
+        attachments=_encode(attachments), event_id=getattr(context.get("event"), "id", None),
     )
     db.session.add(mail)
     db.session.flush()

@@ -10,6 +10,7 @@ from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
+from eventhub import audit
 from eventhub.accounts.models import User
 from eventhub.accounts.services import check_email, create_magic_link, get_or_create_user
 from eventhub.errors import Forbidden, NotFound, ValidationError
@@ -218,6 +219,7 @@ def create_event(user: User, data: EventData) -> Event:
     db.session.flush()
     db.session.add(EventRole(event_id=event.id, user_id=user.id, role=ORGANIZER))
     db.session.flush()
+    audit.record(user, event, "event.create", event.slug)
     return event
 
 
@@ -229,6 +231,7 @@ def update_event(user: User, event: Event, data: EventData) -> Event:
         raise EventValidationError(problems)
     _apply(event, data)
     db.session.flush()
+    audit.record(user, event, "event.edit", event.slug)
     event_saved.send(event)
     return event
 
@@ -265,6 +268,7 @@ def invite_staff(actor: User, event: Event, email: str, role: str, name: str = "
     grant = EventRole(event_id=event.id, user_id=user.id, role=role, invited_by_id=actor.id)
     db.session.add(grant)
     db.session.flush()
+    audit.record(actor, event, "staff.invite", f"{role}: #{user.id}")
     from flask import url_for
 
     link = create_magic_link(email, url_for("manage.event", slug=event.slug))
@@ -290,6 +294,7 @@ def remove_staff(actor: User, event: Event, role_id: int) -> None:
         )
         if organizers <= 1:
             raise ValidationError(_("Et arrangement skal have mindst én arrangør."))
+    audit.record(actor, event, "staff.remove", f"{grant.role}: #{grant.user_id}")
     db.session.delete(grant)
     db.session.flush()
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from eventhub import audit
 from eventhub.errors import ValidationError
 from eventhub.events import services
 from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
@@ -165,6 +166,15 @@ def edit(slug: str):
             return redirect(url_for("manage.event", slug=ev.slug))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=ev), status
+
+
+@manage_bp.get("/e/<slug>/log")
+@login_required
+def log(slug: str):
+    """The event's audit log, newest first, a page at a time (organizers)."""
+    ev = services.get_event_for(slug, current_user, ORGANIZER)
+    page = audit.entries_for(ev, request.args.get("page", 1, type=int) or 1)
+    return render_template("events/log.html", event=ev, log=page)
 
 
 @manage_bp.post("/e/<slug>/staff")

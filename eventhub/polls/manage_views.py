@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from eventhub import audit
 from eventhub.accounts.services import safe_next_url
 from eventhub.documents import render_pdf
 from eventhub.errors import ValidationError
@@ -239,6 +240,7 @@ def export_csv(slug: str):
     from eventhub.registration.exports import to_csv
 
     event = _event(slug)
+    audit.record(current_user, event, "polls.export", "CSV"); db.session.commit()  # noqa: E702
     return Response(to_csv(_export_rows(event)), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="afstemninger-{event.slug}.csv"'})
 
@@ -251,6 +253,7 @@ def export_pdf(slug: str):
         results.append({"poll": poll, **_results(poll)})
     html = render_template("pdf/polls.html", event=event, results=results,
                            kind_labels=KIND_LABELS)
+    audit.record(current_user, event, "polls.export", "PDF"); db.session.commit()  # noqa: E702
     return Response(render_pdf(html), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="afstemninger-{event.slug}.pdf"'})
 

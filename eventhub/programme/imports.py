@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from eventhub import audit
 from eventhub.errors import ValidationError
 from eventhub.events.models import Event
 from eventhub.extensions import db
@@ -130,4 +131,5 @@ def run_import(actor, event: Event, text: str) -> int:
     for _line, data in report.good:
         services.save_session(actor, event, data, confirmed=True)
     db.session.flush()
+    audit.record(actor, event, "programme.import", f"{len(report.good)}")
     return len(report.good)

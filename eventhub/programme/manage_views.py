@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from eventhub import audit
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.models import ORGANIZER
@@ -59,6 +60,7 @@ def _add(slug: str, form, save, done: str, field: str):
             db.session.rollback()
             form[exc.field or "name"].errors = [exc.message]
         else:
+            audit.record(current_user, event, "programme.edit", field.removesuffix("_form"))
             db.session.commit()
             flash(done, "success")
             return redirect(url_for(".index", slug=slug))
@@ -122,8 +124,10 @@ def _edit(slug: str, session_id: int | None):
     warnings: list[str] = []
     if form.validate_on_submit():
         try:
-            services.save_session(current_user, event, _data(form),
-                                  confirmed=bool(form.confirm_warnings.data), session=session)
+            saved = services.save_session(current_user, event, _data(form),
+                                          confirmed=bool(form.confirm_warnings.data),
+                                          session=session)
+            audit.record(current_user, event, "programme.edit", f"session #{saved.id}")
         except services.SessionProblems as problems:
             db.session.rollback()
             for error in problems.errors:
@@ -155,11 +159,13 @@ def session_action(slug: str, session_id: int, action: str):
     session = services.get_session(event, session_id)
     if action == "duplicate":
         copy = services.duplicate_session(current_user, event, session)
+        audit.record(current_user, event, "programme.edit", f"session #{copy.id}")
         db.session.commit()
         flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
         return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
     if action in ("cancel", "reinstate"):
         services.set_cancelled(current_user, event, session, action == "cancel")
+        audit.record(current_user, event, "programme.edit", f"session #{session.id} {action}")
         db.session.commit()
         flash(_("Programpunktet er aflyst. Det vises stadig, markeret som aflyst.")
               if action == "cancel" else _("Programpunktet er genindsat."), "success")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from eventhub import audit
 from eventhub.accounts.services import check_email
 from eventhub.errors import ValidationError
 from eventhub.events.models import (
@@ -174,6 +175,7 @@ def run_import(actor, event: Event, text: str, *, notify: bool = True) -> tuple[
             failed.append((line_no, "; ".join(p.message for p in problems)))
     if failed:
         raise ImportFailed(failed)
+    audit.record(actor, event, "registrations.import", f"{len(report.good)}")
     return len(report.good), report.problems
 
 

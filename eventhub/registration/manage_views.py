@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from eventhub import audit
 from eventhub.accounts.services import safe_next_url
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
@@ -82,6 +83,8 @@ def registrations(slug: str):
 def _export(slug: str, fmt: str):
     event = _organizer_event(slug)
     rows = exports.export_rows(event, services.list_registrations(event, _filter_from_args()))
+    audit.record(current_user, event, "registrations.export", f"{fmt.upper()}, {len(rows) - 1}")
+    db.session.commit()
     if fmt == "csv":
         body, mimetype = exports.to_csv(rows), "text/csv; charset=utf-8"
     else:
@@ -255,6 +258,7 @@ def _save_question(form: QuestionForm, event, question=None) -> bool:
         target = form[exc.field] if exc.field in form else form.label
         target.errors = list(target.errors) + [exc.message]
         return False
+    audit.record(current_user, event, "questions.edit", f"#{question.id}" if question else "+")
     db.session.commit()
     return True
 
@@ -298,6 +302,7 @@ def question_action(slug: str, question_id: int, action: str):
               "success")
     elif action in ("up", "down"):
         q.move_question(current_user, event, question, -1 if action == "up" else 1)
+    audit.record(current_user, event, "questions.edit", f"#{question.id} {action}"[:40])
     db.session.commit()
     return redirect(url_for(".questions", slug=slug))
 
@@ -340,6 +345,8 @@ def badges(slug: str):
     flt = _filter_from_args()
     flt.status = flt.status or "confirmed"
     regs = sorted(services.list_registrations(event, flt), key=lambda r: r.name.casefold())
+    audit.record(current_user, event, "badges.print", f"PDF, {len(regs)}")
+    db.session.commit()
     return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})
 

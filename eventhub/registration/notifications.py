@@ -41,7 +41,8 @@ def send_confirmation(reg: Registration, waitlist_position: int | None = None) -
     """
     db.session.flush()
     queue_built_mail(reg.email, "registration-receipt", kind="registration",
-                     registration_id=reg.id, status=reg.status, position=waitlist_position)
+                     event_id=reg.event_id, registration_id=reg.id, status=reg.status,
+                     position=waitlist_position)
 
 
 @mail_builder("registration-receipt")
@@ -64,7 +65,7 @@ def send_promoted(reg: Registration) -> None:
     """A seat freed up and is now theirs."""
     db.session.flush()
     queue_built_mail(reg.email, "registration-promoted", kind="promoted",
-                     registration_id=reg.id)
+                     event_id=reg.event_id, registration_id=reg.id)
 
 
 @mail_builder("registration-promoted")

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from eventhub import audit
 from eventhub.accounts.services import check_email
 from eventhub.db import lock_row, utcnow
 from eventhub.errors import DomainError, NotFound, ValidationError
@@ -251,6 +252,8 @@ def register(event: Event, data: RegistrationData, *, source: str = "web",
             db.session.flush()
     except IntegrityError:  # same email at the same instant from elsewhere
         raise AlreadyRegistered(reg) from None
+    if source == "staff":
+        audit.record(actor, event, "registration.add", audit.registration_label(reg))
     if notify:
         send_confirmation(reg, waitlist_position(reg))
     return reg
@@ -299,6 +302,8 @@ def update_registration(reg: Registration, data: RegistrationData, *, actor=None
         reg.email = data.email
     _apply(reg, data, questions, cleaned)
     db.session.flush()
+    if actor is not None:
+        audit.record(actor, event, "registration.edit", audit.registration_label(reg))
 
 
 def set_directory_consent(reg: Registration, consent: bool) -> None:
@@ -321,6 +326,8 @@ def cancel(reg: Registration, *, actor=None) -> list[Registration]:
         return []
     reg.status, reg.cancelled_at = CANCELLED, utcnow()
     db.session.flush()
+    if actor is not None:
+        audit.record(actor, event, "registration.cancel", audit.registration_label(reg))
     send_cancelled(reg)
     return promote_waitlist(event)
 
@@ -340,6 +347,7 @@ def approve(reg: Registration, *, actor) -> Registration:
     else:
         reg.status, reg.waitlisted_at = WAITLISTED, utcnow()
     db.session.flush()
+    audit.record(actor, event, "registration.approve", audit.registration_label(reg))
     send_confirmation(reg, waitlist_position(reg))
     return reg
 
@@ -395,6 +403,7 @@ def resend_link(event: Event, email: str) -> bool:
 def resend_ticket(reg: Registration, *, actor) -> None:
     """Send the confirmation with ticket again (organizers)."""
     require_role(actor, reg.event, ORGANIZER)
+    audit.record(actor, reg.event, "registration.resend", audit.registration_label(reg))
     send_confirmation(reg, waitlist_position(reg))
 
 
@@ -419,6 +428,8 @@ def check_in(reg: Registration, *, actor) -> CheckInResult:
         .values(checked_in_at=utcnow(), checked_in_by_id=actor.id)
     )
     db.session.refresh(reg)
+    if updated.rowcount == 1:
+        audit.record(actor, reg.event, "registration.checkin", audit.registration_label(reg))
     return CheckInResult(reg, updated.rowcount == 1)
 
 
@@ -427,6 +438,7 @@ def undo_check_in(reg: Registration, *, actor) -> None:
     require_role(actor, reg.event, CHECKIN, ORGANIZER)
     reg.checked_in_at, reg.checked_in_by_id = None, None
     db.session.flush()
+    audit.record(actor, reg.event, "registration.checkin_undo", audit.registration_label(reg))
 
 
 def check_in_counts(event: Event) -> dict[str, int]:
