@@ -97,6 +97,18 @@ class Config:
     # Close result streams after this many seconds (clients reconnect); None: never.
     SSE_MAX_SECONDS = _int("SSE_MAX_SECONDS", 0) or None
 
+    # Production: outages answer 503 quickly instead of hanging; operations.
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 3)  # seconds (PostgreSQL)
+    REDIS_TIMEOUT_SECONDS = _int("REDIS_TIMEOUT_SECONDS", 2)
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                                 "socket_timeout": REDIS_TIMEOUT_SECONDS}
+    # Proxies in front that set X-Forwarded-For/-Proto/-Host (nginx: 1); 0 trusts none.
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME") or os.uname().nodename
+    LOG_REQUESTS = _bool("LOG_REQUESTS", True)
+    # /metrics: with a token, "Authorization: Bearer <token>" from anywhere; else loopback.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+
 
 class ProductionConfig(Config):
     """Production: secrets must come from the environment; cookies only over HTTPS."""

@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_templates(app)
     register_cli(app)
+    register_operations(app)
     from eventhub.realtime import init_broker
 
     init_broker(app)
@@ -80,6 +81,12 @@ def register_extensions(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("postgresql") and app.config.get("DATABASE_CONNECT_TIMEOUT"):
+        # A database that is down answers 503 within seconds instead of hanging.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                                   **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
@@ -186,6 +193,18 @@ def register_templates(app: Flask) -> None:
     from eventhub.site import register_template_helpers
 
     register_template_helpers(app)
+
+
+def register_operations(app: Flask) -> None:
+    """Behind a proxy, request logs, /metrics and /readyz (eventhub/observability.py)."""
+    from eventhub import observability
+
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    observability.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -113,7 +113,24 @@ def register_error_pages(app: Flask) -> None:
     def database_down(exc: OperationalError):
         db.session.rollback()
         app.logger.error("database unavailable: %s", exc)
-        return error_page(503)
+        response = app.make_response(error_page(503))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    def redis_down(exc: Exception):
+        app.logger.error("Redis unavailable: %s", exc)
+        page, code = error_page(503, message=_(
+            "Vi kan ikke nå en af vores tjenester lige nu. Prøv igen om et øjeblik."))
+        response = app.make_response((page, code))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    import redis.exceptions
+    from limits.errors import StorageError
+
+    for error in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                  StorageError):
+        app.register_error_handler(error, redis_down)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

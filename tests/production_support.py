@@ -1,0 +1,172 @@
+"""Helpers for the production tests: free ports, a throwaway Redis, app processes and
+Debian's nginx on loopback. Nothing here touches the shared Redis or PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+class RedisServer:
+    """``redis-server --port P --save '' --appendonly no`` that can be stopped and started."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.proc = port, None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
+@contextlib.contextmanager
+def redis_server(port: int | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(port or free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class AppProcess:
+    """One EventHub instance: gunicorn with the repository's deploy/gunicorn.conf.py."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.port = name, free_port()
+        self.log_path = log_dir / f"instance-{name}.log"
+        self.env = dict(os.environ, **env, INSTANCE_NAME=name, BIND=f"127.0.0.1:{self.port}",
+                        WEB_CONCURRENCY=env.get("WEB_CONCURRENCY", "1"),
+                        PYTHONUNBUFFERED="1")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [str(gunicorn), "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:app"],
+            cwd=REPO_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        wait_for_port(self.port, 30, self.proc)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def nginx_site(upstreams: list[int], listen_port: int) -> str:
+    """deploy/nginx.conf, made to listen on loopback and forward to our instances."""
+    site = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"
+                      for p in upstreams)
+    start = site.index("    # upstream servers begin")
+    end = site.index("    # upstream servers end")
+    site = site[:start] + servers + site[end:]
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{listen_port};")
+    site = site.replace("listen [::]:80;", "")
+    return site.replace("/srv/eventhub/eventhub/static/", f"{REPO_ROOT}/eventhub/static/")
+
+
+class Nginx:
+    """Debian's nginx in the foreground, with a temp prefix and a generated main config
+    that includes the (adapted) site file from deploy/."""
+
+    def __init__(self, prefix: Path, upstreams: list[int]) -> None:
+        self.prefix, self.port = prefix, free_port()
+        prefix.mkdir(parents=True, exist_ok=True)
+        (prefix / "logs").mkdir(exist_ok=True)
+        (prefix / "eventhub.conf").write_text(nginx_site(upstreams, self.port))
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        temp = "".join(f"    {kind}_temp_path {prefix}/{kind}_temp;\n"
+                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (prefix / "nginx.conf").write_text(f"""{user}daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {prefix}/logs/access.log;
+{temp}    include {prefix}/eventhub.conf;
+}}
+""")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        args = [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"),
+                "-e", str(self.prefix / "logs" / "error.log")]
+        check = subprocess.run([*args, "-t"], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(check.stderr)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
