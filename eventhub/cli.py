@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -12,7 +15,7 @@ from eventhub.extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_admin, send_mail, demo, upgrade_db):
+    for command in (create_admin, send_mail, demo, upgrade_db, serve, backup, restore):
         app.cli.add_command(command)
 
 
@@ -90,6 +93,55 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@click.command("serve", context_settings={"ignore_unknown_options": True})
+@click.option("--bind", envvar="BIND", default="127.0.0.1:8001", show_default=True,
+              help="Address of this instance (env BIND).")
+@click.option("--workers", envvar="WEB_CONCURRENCY", default=2, show_default=True, type=int,
+              help="gevent workers (env WEB_CONCURRENCY).")
+@click.argument("gunicorn_args", nargs=-1, type=click.UNPROCESSED)
+def serve(bind: str, workers: int, gunicorn_args: tuple[str, ...]) -> None:
+    """Serve in production: gunicorn with deploy/gunicorn.conf.py (gevent workers).
+
+    Extra arguments go to gunicorn. Run one per instance behind nginx (deploy/nginx.conf).
+    """
+    root = Path(__file__).resolve().parent.parent
+    conf = root / "deploy" / "gunicorn.conf.py"
+    if not conf.exists():
+        raise click.ClickException(f"{conf} is missing: run from a checkout of EventHub.")
+    args = [sys.executable, "-m", "gunicorn", "-c", str(conf), "--chdir", str(root),
+            "--bind", bind, "--workers", str(workers), *gunicorn_args, "wsgi:app"]
+    click.echo("exec " + " ".join(args[1:]))
+    os.execv(sys.executable, args)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup(path: str) -> None:
+    """Write every row of every table to PATH (a zip of JSON lines; SQLite or PostgreSQL)."""
+    from eventhub.backup import dump
+
+    counts = dump(Path(path))
+    click.echo(f"Backed up {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Delete the rows the database already holds (otherwise it must be empty).")
+@with_appcontext
+def restore(path: str, replace: bool) -> None:
+    """Load a backup made by `eventhub backup` into this database (migrated first)."""
+    from eventhub.backup import BackupError
+    from eventhub.backup import restore as load
+
+    try:
+        counts = load(Path(path), replace=replace)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
 
 
 def _create_app():
