@@ -138,10 +138,14 @@ def register_i18n(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from eventhub.accounts.views import bp as accounts_bp
     from eventhub.admin import bp as admin_bp
+    from eventhub.directory.manage_views import bp as manage_directory_bp
+    from eventhub.directory.views import bp as directory_bp
+    from eventhub.directory.views import public_bp as solutions_bp
     from eventhub.events.views import bp as events_bp
     from eventhub.events.views import manage_bp
     from eventhub.polls.manage_views import bp as manage_polls_bp
     from eventhub.polls.views import bp as polls_bp
+    from eventhub.privacy.views import bp as privacy_bp
     from eventhub.programme.manage_views import bp as manage_programme_bp
     from eventhub.programme.views import bp as programme_bp
     from eventhub.registration.manage_views import bp as manage_registration_bp
@@ -150,7 +154,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
                manage_registration_bp, programme_bp, manage_programme_bp, polls_bp,
-               manage_polls_bp):
+               manage_polls_bp, directory_bp, manage_directory_bp, solutions_bp, privacy_bp):
         app.register_blueprint(bp)
 
 

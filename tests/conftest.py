@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from config import database_url
 from eventhub import create_app
+from eventhub.directory import search
 from eventhub.events.models import Organization
 from eventhub.extensions import db, limiter
 
@@ -85,6 +86,7 @@ def empty_database() -> None:
             db.session.execute(delete(Organization).where(Organization.code.is_(None)))
         else:
             db.session.execute(table.delete())
+    search.rebuild_all(db.session.connection())  # the reference organizations' documents
     db.session.commit()
 
 

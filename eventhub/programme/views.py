@@ -42,6 +42,10 @@ hooks.manage_panels.append(hooks.Panel(
     lambda event, user: {} if events.has_role(user, event, "organizer") else None, 20))
 
 
+# Domains above the programme add to session pages: context(session, registration).
+session_panels: list[hooks.Panel] = []
+
+
 def _ics(body: bytes, filename: str) -> Response:
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="{filename}"',
@@ -103,6 +107,7 @@ def session_page(slug: str, session_id: int):
         starred=session.id in agenda.starred_ids(reg), signup=signups.get(session.id),
         seats_taken=agenda.seats_taken(session) if session.has_signup else None,
         kind_labels=KIND_LABELS, form=ActionForm(), started=session.starts_at <= utcnow(),
+        panels=hooks.render_panels(session_panels, session, reg),
     )
 
 
