@@ -149,3 +149,12 @@ def make_registration(app, event_id: int, email: str, name: str = "Deltager",
         db.session.add(reg)
         db.session.commit()
         return reg.id, reg.manage_token
+
+
+def set_password_for(app, email: str, password: str = PASSWORD) -> int:
+    """Give the person with this address an account with a password (to sign in)."""
+    with app.app_context():
+        user = get_or_create_user(email)
+        set_password(user, password)
+        db.session.commit()
+        return user.id

@@ -315,7 +315,7 @@ def set_directory_consent(reg: Registration, consent: bool) -> None:
     db.session.flush()
 
 
-def cancel(reg: Registration, *, actor=None) -> list[Registration]:
+def cancel(reg: Registration, *, actor=None, notify: bool = True) -> list[Registration]:
     """Cancel a registration; a freed seat goes to the waiting list. Returns the promoted."""
     event = reg.event
     if actor is not None:
@@ -328,7 +328,8 @@ def cancel(reg: Registration, *, actor=None) -> list[Registration]:
     db.session.flush()
     if actor is not None:
         audit.record(actor, event, "registration.cancel", audit.registration_label(reg))
-    send_cancelled(reg)
+    if notify:
+        send_cancelled(reg)
     return promote_waitlist(event)
 
 

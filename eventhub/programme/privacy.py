@@ -1,0 +1,88 @@
+"""What the programme holds about a person: "my day", workshop sign-ups, speaker entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+
+from eventhub.events.models import Event
+from eventhub.extensions import db
+from eventhub.privacy import registry
+from eventhub.programme.models import AgendaEntry, AgendaFeed, Session, Signup, Speaker
+from eventhub.registration.privacy import iso
+
+SIGNUP_LABELS = {"signed_up": _l("Tilmeldt"), "waiting": _l("På venteliste")}
+
+
+def _rows(model, subject: registry.Subject):
+    return db.session.execute(
+        select(model, Session.title, Session.starts_at, Event.title)
+        .join(Session, model.session_id == Session.id)
+        .join(Event, Session.event_id == Event.id)
+        .where(model.registration_id.in_(subject.registration_ids))
+        .order_by(Session.starts_at)).all()
+
+
+def _agenda(subject: registry.Subject) -> list[dict[str, Any]]:
+    return [{"event": event, "session": title, "starts_at": iso(starts)}
+            for _e, title, starts, event in _rows(AgendaEntry, subject)]
+
+
+def _signups(subject: registry.Subject) -> list[dict[str, Any]]:
+    return [{"event": event, "session": title, "starts_at": iso(starts),
+             "status": str(SIGNUP_LABELS.get(s.status, s.status))}
+            for s, title, starts, event in _rows(Signup, subject)]
+
+
+def _speaking(subject: registry.Subject) -> list[dict[str, Any]]:
+    return [{"event": event, "session": title, "starts_at": iso(starts),
+             "name": s.name, "organization": s.organization}
+            for s, title, starts, event in _rows(Speaker, subject)]
+
+
+registry.sections.extend([
+    registry.Section("agenda", _l("Min dag (programpunkter du har markeret)"), _agenda, {
+        "event": _l("Arrangement"), "session": _l("Programpunkt")}, order=30),
+    registry.Section("workshop_signups", _l("Tilmeldinger til workshops"), _signups, {
+        "event": _l("Arrangement"), "session": _l("Programpunkt"), "status": _l("Status")},
+        order=40),
+    registry.Section("speaker", _l("Du står i programmet som oplægsholder"), _speaking, {
+        "event": _l("Arrangement"), "session": _l("Programpunkt"), "name": _l("Navn")},
+        order=45),
+])
+
+
+@registry.corrector(order=20)
+def _correct(subject: registry.Subject, correction: registry.Correction) -> None:
+    db.session.execute(
+        update(Speaker).where(Speaker.registration_id.in_(subject.registration_ids))
+        .values(name=correction.name[:200], organization=correction.organization[:200])
+        .execution_options(synchronize_session=False))
+
+
+@registry.forgetter()
+def _forget(registration_ids: list[int]) -> None:
+    """"My day" and the calendar feed go; workshop seats stay (anonymous) for the counts;
+    a speaker entry loses the name."""
+    db.session.execute(delete(AgendaEntry).where(AgendaEntry.registration_id.in_(
+        registration_ids)))
+    db.session.execute(delete(AgendaFeed).where(AgendaFeed.registration_id.in_(
+        registration_ids)))
+    db.session.execute(
+        update(Speaker).where(Speaker.registration_id.in_(registration_ids))
+        .values(name=registry.DELETED_NAME, organization="", registration_id=None)
+        .execution_options(synchronize_session=False))
+
+
+@registry.purger()
+def _purge(event_ids: list[int]) -> int:
+    """Every speaker of the events, external ones too, loses name and organization."""
+    sessions = select(Session.id).where(Session.event_id.in_(event_ids))
+    result = db.session.execute(
+        update(Speaker).where(Speaker.session_id.in_(sessions),
+                              Speaker.name != registry.DELETED_NAME)
+        .values(name=registry.DELETED_NAME, organization="", registration_id=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
