@@ -192,6 +192,9 @@ def load_demo() -> DemoLogin:
     db.session.flush()
     load_programme(event)
     load_polls(event)
+    from eventhub.directory.demo import load_directory
+
+    load_directory(event)
     return DemoLogin(ADMIN_EMAIL, password)
 
 
