@@ -15,8 +15,22 @@ from eventhub.extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_admin, send_mail, demo, upgrade_db, serve, backup, restore):
+    for command in (create_admin, send_mail, demo, upgrade_db, serve, backup, restore,
+                    purge_expired):
         app.cli.add_command(command)
+
+
+@click.command("purge-expired")
+@with_appcontext
+def purge_expired() -> None:
+    """Anonymize personal data of events past their retention date (safe to repeat)."""
+    from eventhub.privacy.services import purge_expired as purge
+
+    report = purge()
+    db.session.commit()
+    click.echo(f"Events: {', '.join(report.events) or 'none'}; registrations "
+               f"anonymized: {report.registrations}; other rows: {report.other_rows}; "
+               f"accounts removed: {report.users}.")
 
 
 @click.command("create-admin")
