@@ -71,9 +71,9 @@ class AppProcess:
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
         self.name, self.port = name, free_port()
         self.log_path = log_dir / f"instance-{name}.log"
-        self.env = dict(os.environ, **env, INSTANCE_NAME=name, BIND=f"127.0.0.1:{self.port}",
-                        WEB_CONCURRENCY=env.get("WEB_CONCURRENCY", "1"),
-                        PYTHONUNBUFFERED="1")
+        self.env = {**os.environ, "WEB_CONCURRENCY": "1", **env, "INSTANCE_NAME": name,
+                    "BIND": f"127.0.0.1:{self.port}", "PYTHONUNBUFFERED": "1"}
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each instance makes its own
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
