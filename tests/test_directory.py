@@ -354,3 +354,34 @@ def test_organizer_links_sessions_to_solutions(app, client, world):
         shown = db.session.scalars(select(Presentation)).all()
         assert [(p.solution_id, [s.id for s in p.presenters]) for p in shown] == [
             (other_id, [speaker_id])]
+
+
+def test_my_data_shows_directory_rows_and_deleting_forgets_them(app, client, world):
+    from sqlalchemy import text
+
+    from eventhub.directory.models import ContactRequest, Profile, SearchDoc
+    from eventhub.privacy import services as privacy
+
+    as_(client, world, "bo")
+    client.post("/e/netvaerk/directory/me", data={"consent": "y", "bio": "Bo fra Svendborg"})
+    anna = app.test_client()
+    as_(anna, world, "anna")
+    anna.post(f"/e/netvaerk/directory/people/{world['bo']}/contact",
+              data={"message": "Hej Bo Bertelsen, lad os tale"}, follow_redirects=True)
+    with app.app_context():
+        bo = db.session.get(Registration, world["bo"])
+        subject = privacy.subject_for_registration(bo)
+        shown = {section.key: rows for section, rows in privacy.sections(subject)}
+        assert shown["directory_profile"][0]["bio"] == "Bo fra Svendborg"
+        assert shown["contact_requests"][0]["other"] == "Anna Andersen"
+        assert shown["experience_contact"] == [{"solution": "Skærmbesøg",
+                                                "organization": "Svendborg Kommune"}]
+        privacy.delete_participation(subject, bo.id)
+        db.session.commit()
+        assert db.session.query(Profile).count() == 0
+        assert not db.session.scalars(select(SearchDoc).where(
+            SearchDoc.kind == "person", SearchDoc.ref_id == world["bo"])).all()
+        assert db.session.scalar(select(ContactRequest.message)) == ""
+        docs = " ".join(db.session.scalars(text("SELECT title || ' ' || body FROM search_docs")))
+        assert "Bertelsen" not in docs
+    assert "Bertelsen" not in anna.get("/e/netvaerk/directory?q=bertel").get_data(as_text=True)
