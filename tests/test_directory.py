@@ -385,3 +385,27 @@ def test_my_data_shows_directory_rows_and_deleting_forgets_them(app, client, wor
         docs = " ".join(db.session.scalars(text("SELECT title || ' ' || body FROM search_docs")))
         assert "Bertelsen" not in docs
     assert "Bertelsen" not in anna.get("/e/netvaerk/directory?q=bertel").get_data(as_text=True)
+
+
+def test_organizers_correct_any_experience_and_profiles_show_what_people_look_for(
+        app, client, world):
+    organizer = app.test_client()
+    login(organizer, "arr@example.com")
+    page = organizer.get(f"/e/netvaerk/directory/solutions/{world['solution']}")
+    assert "Ret erfaringen" in page.get_data(as_text=True)
+    url = (f"/e/netvaerk/directory/solutions/{world['solution']}/experience"
+           f"?org={world['svendborg']}")
+    assert organizer.post(url, data={"status": "scaled", "scale": "900 borgere"}
+                          ).status_code == 302
+    with app.app_context():
+        exp = db.session.scalar(select(Experience))
+        assert (exp.status, exp.scale) == ("scaled", "900 borgere")
+    # A participant cannot edit another organization's experience.
+    as_(client, world, "anna")
+    assert client.post(url, data={"status": "stopped"}).status_code == 403
+    client.post(f"/e/netvaerk/directory/solutions/{world['solution']}/interest",
+                data={"kind": "learn"})
+    bo = app.test_client()
+    as_(bo, world, "bo")
+    page = bo.get(f"/e/netvaerk/directory/people/{world['anna']}").get_data(as_text=True)
+    assert "Vil gerne vide mere om" in page and "Skærmbesøg" in page

@@ -265,6 +265,11 @@ def experience_of(solution: Solution, organization_id: int | None) -> Experience
         Experience.solution_id == solution.id, Experience.organization_id == organization_id))
 
 
+def may_correct(user, event: Event) -> bool:
+    """Organizers correct any organization's experience."""
+    return has_role(user, event, ORGANIZER)
+
+
 def may_edit_experience(user, event: Event, reg: Registration | None,
                         organization_id: int) -> bool:
     """Participants record their own organization's experience; organizers correct any."""
@@ -403,6 +408,13 @@ def mark_interest(reg: Registration, solution: Solution, kind: str,
         db.session.add(experience)
         db.session.flush()
     return experience
+
+
+def solutions_marked(reg: Registration, kind: str) -> list[Solution]:
+    return list(db.session.scalars(
+        select(Solution).join(Interest, Interest.solution_id == Solution.id)
+        .where(Interest.registration_id == reg.id, Interest.kind == kind,
+               Solution.status == APPROVED).order_by(Solution.name)))
 
 
 def unmark_interest(reg: Registration, solution: Solution, kind: str) -> None:

@@ -155,6 +155,7 @@ def _solution_page(event, reg, sol: Solution, public: bool = False):
         categories=CATEGORIES, maturity=MATURITY, statuses=EXPERIENCE_STATUSES,
         counts=services.interest_counts([sol.id]).get(sol.id, {}), public=public,
         own_experience=services.experience_of(sol, reg.organization_id) if reg else None,
+        corrects=event is not None and services.may_correct(current_user, event),
         presenters_of=lambda p: [] if public else services.shown_presenters(p, event))
 
 
@@ -267,12 +268,16 @@ def solution_data(form: SolutionForm) -> services.SolutionData:
 def person(slug: str, registration_id: int):
     event, reg = _context(slug)
     who = services.listed_person(event, registration_id)
+    return _person_page(event, reg, who, ContactForm(formdata=None))
+
+
+def _person_page(event, reg, who, form, status=200):
     exps = services.experiences_of_organization(who.organization) if who.organization else []
     return render_template(
         "directory/person.html", event=event, reg=reg, who=who,
         profile=services.profile_of(who), experiences=exps, statuses=EXPERIENCE_STATUSES,
-        sessions=services.presenter_sessions(who), form=ContactForm(formdata=None),
-        categories=CATEGORIES)
+        sessions=services.presenter_sessions(who), form=form, categories=CATEGORIES,
+        wants=services.solutions_marked(who, "learn")), status
 
 
 @bp.post("/people/<int:registration_id>/contact")
@@ -298,11 +303,7 @@ def contact(slug: str, registration_id: int):
             flash(_("Din anmodning er sendt til %(name)s. Du får besked, hvis den bliver "
                     "accepteret.", name=who.name), "success")
             return redirect(url_for(".contacts_page", slug=slug))
-    exps = services.experiences_of_organization(who.organization) if who.organization else []
-    return render_template(
-        "directory/person.html", event=event, reg=reg, who=who,
-        profile=services.profile_of(who), experiences=exps, statuses=EXPERIENCE_STATUSES,
-        sessions=services.presenter_sessions(who), form=form, categories=CATEGORIES), 422
+    return _person_page(event, reg, who, form, 422)
 
 
 @bp.get("/organizations/<int:organization_id>")
