@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
@@ -59,4 +60,5 @@ class SessionForm(FlaskForm):
 
 
 class ProgrammeImportForm(FlaskForm):
+    file = FileField(_l("CSV-fil"))
     csv_text = TextAreaField(_l("Indsæt CSV"), validators=[Optional(), max_length(1_000_000)])

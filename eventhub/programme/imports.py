@@ -17,6 +17,7 @@ from eventhub.programme import services
 from eventhub.programme.models import KIND_LABELS, SESSION_KINDS
 from eventhub.timeutil import from_local
 
+MAX_BYTES = 1024 * 1024  # an uploaded file; pasted text is capped by the form
 # title;start;end;room;track;kind;speakers;description  (speakers: "Name (Org), Name")
 HEADERS = {
     "title": {"title", "titel"}, "start": {"start", "starts_at", "fra"},

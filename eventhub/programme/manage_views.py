@@ -19,6 +19,7 @@ from eventhub.programme import imports, services
 from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
 from eventhub.programme.models import KIND_LABELS
 from eventhub.timeutil import from_local, to_local
+from eventhub.uploads import read_csv_upload
 
 bp = Blueprint("manage_programme", __name__, url_prefix="/manage/e/<slug>/programme")
 
@@ -178,7 +179,15 @@ def import_sessions(slug: str):
     form = ProgrammeImportForm()
     report = None
     text = form.csv_text.data or "" if request.method == "POST" else ""
-    if form.validate_on_submit() and text.strip():
+    valid = form.validate_on_submit()
+    upload = form.file.data
+    if valid and upload and getattr(upload, "filename", ""):
+        try:
+            text = read_csv_upload(upload, imports.MAX_BYTES)
+        except ValidationError as exc:
+            form.file.errors = [exc.message]
+            text = ""
+    if valid and text.strip():
         if request.form.get("confirm"):
             try:
                 count = imports.run_import(current_user, event, text)

@@ -41,6 +41,7 @@ from eventhub.registration.views import (
     data_from_form,
     organization_names,
 )
+from eventhub.uploads import read_csv_upload
 
 bp = Blueprint("manage_registration", __name__, url_prefix="/manage/e/<slug>")
 
@@ -206,11 +207,11 @@ def import_csv(slug: str):
         upload = form.file.data
         text = form.csv_text.data or ""
         if upload and getattr(upload, "filename", ""):
-            raw = upload.read(imports.MAX_BYTES + 1)
-            if len(raw) > imports.MAX_BYTES:
-                form.file.errors = [_("Filen er for stor (højst 2 MB).")]
-                raw = b""
-            text = _decode(raw) if raw else text
+            try:
+                text = read_csv_upload(upload, imports.MAX_BYTES)
+            except ValidationError as exc:
+                form.file.errors = [exc.message]
+                text = ""
         if text and request.form.get("confirm"):
             try:
                 count, skipped = imports.run_import(current_user, event, text)
@@ -233,14 +234,6 @@ def import_csv(slug: str):
     return render_template("registration/manage_import.html", event=event, form=form,
                            report=report, text=text)
 
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
 
 
 # Questions -----------------------------------------------------------------------------
