@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from eventhub.directory.models import (
     APPROVED,
     CATEGORIES,
+    CONSIDERING,
     EXPERIENCE_STATUSES,
     IMPLEMENTED,
     INTEREST_KINDS,
     MATURITY,
+    PILOTING,
     PROPOSED,
+    SCALED,
+    STOPPED,
     USE,
     Experience,
     Interest,
@@ -314,11 +318,16 @@ def save_experience(user, event: Event, reg: Registration | None, solution: Solu
     return experience
 
 
+# Who has done the most first: scaled, implemented, piloting, considering, stopped.
+_STATUS_ORDER = case({status: n for n, status in enumerate(
+    (SCALED, IMPLEMENTED, PILOTING, CONSIDERING, STOPPED))}, value=Experience.status, else_=9)
+
+
 def experiences_of_solution(solution: Solution) -> list[Experience]:
     return list(db.session.scalars(
         select(Experience).join(Organization).where(
             Experience.solution_id == solution.id, Experience.draft.is_(False))
-        .order_by(Experience.status, Organization.name)))
+        .order_by(_STATUS_ORDER, Organization.name)))
 
 
 def experiences_of_organization(organization: Organization) -> list[Experience]:
