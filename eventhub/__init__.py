@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
     from eventhub.directory import models as _d  # noqa: F401
     from eventhub.directory import search as _ds  # noqa: F401  (keeps the index in step)
     from eventhub.events import models as _e  # noqa: F401
+    from eventhub.followup import models as _f  # noqa: F401
     from eventhub.polls import models as _pl  # noqa: F401
     from eventhub.programme import models as _p  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
@@ -143,6 +144,9 @@ def register_blueprints(app: Flask) -> None:
     from eventhub.directory.views import public_bp as solutions_bp
     from eventhub.events.views import bp as events_bp
     from eventhub.events.views import manage_bp
+    from eventhub.followup.comms_views import bp as followup_comms_bp
+    from eventhub.followup.comms_views import public_bp as followup_public_bp
+    from eventhub.followup.views import bp as followup_bp
     from eventhub.polls.manage_views import bp as manage_polls_bp
     from eventhub.polls.views import bp as polls_bp
     from eventhub.privacy.views import bp as privacy_bp
@@ -154,7 +158,8 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
                manage_registration_bp, programme_bp, manage_programme_bp, polls_bp,
-               manage_polls_bp, directory_bp, manage_directory_bp, solutions_bp, privacy_bp):
+               manage_polls_bp, directory_bp, manage_directory_bp, solutions_bp, privacy_bp,
+               followup_bp, followup_comms_bp, followup_public_bp):
         app.register_blueprint(bp)
 
 

@@ -195,7 +195,15 @@ def load_demo() -> DemoLogin:
     from eventhub.directory.demo import load_directory
 
     load_directory(event)
+    _followup_demo(event)
     return DemoLogin(ADMIN_EMAIL, password)
+
+
+def _followup_demo(event: Event) -> None:
+    """Leads in every stage with some history (eventhub/followup/demo.py)."""
+    from eventhub.followup.demo import load_followup
+
+    load_followup(event)
 
 
 # Presenters of the municipal cases and keynotes (indexes into PARTICIPANTS).

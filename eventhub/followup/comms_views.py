@@ -1,0 +1,151 @@
+"""Follow-up mail (compose, preview, send), the post-event survey, the report (HTML and
+PDF), and the public unsubscribe page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from eventhub import audit
+from eventhub.db import utcnow
+from eventhub.directory.services import catalogue
+from eventhub.documents import render_pdf
+from eventhub.errors import DomainError, ValidationError
+from eventhub.events import services as events
+from eventhub.extensions import db
+from eventhub.followup import mailing, report, services, unsubscribe
+from eventhub.followup.forms import MailForm, SurveyForm
+from eventhub.forms import ActionForm
+from eventhub.polls.models import KIND_LABELS, STATUS_LABELS
+from eventhub.polls.services import polls_of
+
+bp = Blueprint("followup_comms", __name__, url_prefix="/manage/e/<slug>/followup")
+public_bp = Blueprint("followup_public", __name__)
+
+
+@bp.before_request
+@login_required
+def signed_in() -> None:
+    """Every page here needs a signed-in organizer or community manager (per page)."""
+
+
+def _event(slug: str):
+    return events.get_event_for(slug, current_user, *services.STAFF_ROLES)
+
+
+# --- follow-up mail -----------------------------------------------------------------------
+
+@bp.route("/mail", methods=["GET", "POST"])
+def mail(slug: str):
+    event = _event(slug)
+    form = MailForm()
+    form.solution.choices = [("", _("Vælg"))] + [(str(s.id), s.name) for s in catalogue()]
+    preview, status = None, 200
+    if form.validate_on_submit():
+        data = mailing.MailData(
+            segment=form.segment.data, subject=form.subject.data, body=form.body.data,
+            solution_id=int(form.solution.data) if form.solution.data else None,
+            org_kind=form.org_kind.data or "")
+        try:
+            if request.form.get("action") == "send":
+                sent = mailing.send(current_user, event, data)
+                db.session.commit()
+                flash(_("Mailen er lagt i udbakken til %(n)d modtagere.", n=sent.recipients),
+                      "success")
+                return redirect(url_for(".mail", slug=slug))
+            preview = mailing.preview(current_user, event, data)
+        except DomainError as exc:
+            db.session.rollback()
+            target = form[exc.field] if exc.field in form else form.segment
+            target.errors = list(target.errors) + [exc.message]
+            status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "followup/mail.html", event=event, form=form, preview=preview,
+        placeholders=mailing.PLACEHOLDERS, segments=mailing.SEGMENTS,
+        mailings=mailing.mailings(current_user, event),
+        unsubscribed=len(unsubscribe.unsubscribed_ids(event)),
+        survey_url=mailing.survey_url(event)), status
+
+
+# --- the post-event survey ----------------------------------------------------------------
+
+@bp.route("/survey", methods=["GET", "POST"])
+def survey(slug: str):
+    event = _event(slug)
+    polls = polls_of(event)
+    form = SurveyForm()
+    form.polls.choices = [(p.id, p.question) for p in polls]
+    if request.method == "GET":
+        form.polls.data = sorted(mailing.survey_poll_ids(event))
+    if form.validate_on_submit():
+        action = request.form.get("action", "save")
+        try:
+            if action == "save":
+                mailing.set_survey(current_user, event, form.polls.data or [])
+                message = _("Evalueringens afstemninger er gemt.")
+            elif action == "open":
+                opened = mailing.open_survey(current_user, event)
+                message = _("Evalueringen er åben: %(n)d afstemninger.", n=len(opened))
+            else:
+                mailing.close_survey(current_user, event)
+                message = _("Evalueringen er lukket.")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            _notify(mailing.survey_poll_ids(event))
+            flash(message, "success")
+        return redirect(url_for(".survey", slug=slug))
+    return render_template(
+        "followup/survey.html", event=event, form=form, polls=polls,
+        chosen=mailing.survey_poll_ids(event), kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS, survey_url=mailing.survey_url(event),
+        ended=event.ends_at <= utcnow()), 422 if form.is_submitted() else 200
+
+
+def _notify(poll_ids) -> None:
+    """Tell open phones that these polls changed (after the commit)."""
+    from eventhub.polls.views import notify
+
+    for poll_id in poll_ids:
+        notify(poll_id)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+@bp.get("/report")
+def report_page(slug: str):
+    event = _event(slug)
+    return render_template("followup/report.html", **report.build(current_user, event))
+
+
+@bp.get("/report.pdf")
+def report_pdf(slug: str):
+    event = _event(slug)
+    html = render_template("pdf/followup_report.html", **report.build(current_user, event))
+    audit.record(current_user, event, "followup.report", "PDF")
+    db.session.commit()
+    return Response(render_pdf(html), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="rapport-{event.slug}.pdf"'})
+
+
+# --- unsubscribe (public, by token) -------------------------------------------------------
+
+@public_bp.route("/u/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
+def unsubscribe_page(token: str):
+    """GET asks (mail scanners open links), POST unsubscribes."""
+    reg = unsubscribe.registration_of(token)
+    form = ActionForm()
+    done = unsubscribe.is_unsubscribed(reg)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            raise ValidationError(_("Formularen er udløbet. Prøv igen."))
+        unsubscribe.unsubscribe(reg)
+        db.session.commit()
+        done = True
+    return render_template("followup/unsubscribe.html", event=reg.event, done=done, form=form)
+
