@@ -118,7 +118,7 @@ class Nginx:
     """Debian's nginx in the foreground, with a temp prefix and a generated main config
     that includes the (adapted) site file from deploy/."""
 
-    def __init__(self, prefix: Path, upstreams: list[int]) -> None:
+    def __init__(self, prefix: Path, upstreams: list[int], connections: int = 4096) -> None:
         self.prefix, self.port = prefix, free_port()
         prefix.mkdir(parents=True, exist_ok=True)
         (prefix / "logs").mkdir(exist_ok=True)
@@ -128,9 +128,10 @@ class Nginx:
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         (prefix / "nginx.conf").write_text(f"""{user}daemon off;
 worker_processes 1;
+worker_rlimit_nofile {2 * connections + 1024};
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
