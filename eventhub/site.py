@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from eventhub.errors import DomainError
@@ -29,6 +29,17 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable", database=type(exc).__name__), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.before_app_request
+def refuse_nul_bytes():
+    """A NUL character belongs in no text field (PostgreSQL refuses it): answer 400."""
+    sources = [request.args] + ([request.form] if request.method == "POST" else [])
+    for source in sources:
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return error_page(400)
+    return None
 
 
 @bp.get("/tilgaengelighed")
@@ -108,6 +119,13 @@ def register_error_pages(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         return error_page(exc.status_code, message=exc.message)
+
+    @app.errorhandler(DataError)
+    def bad_value(exc: DataError):
+        """A value the database refuses (out of range, a NUL byte): the sender's mistake."""
+        db.session.rollback()
+        app.logger.warning("value refused by the database on %s: %s", request.path, exc.orig)
+        return error_page(400)
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError):
