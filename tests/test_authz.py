@@ -1,0 +1,424 @@
+"""Authorization matrix, generated from the URL map: every route and method is requested
+as each of seven people, and the answer must be the one declared in ``ACCESS`` below.
+
+A route without an entry fails the test, so whoever adds a route declares who may use
+it. To add one: pick a policy (or write the seven outcomes), and if the URL has
+arguments the world below lacks, add them to ``world()`` (or give ``args``).
+
+Outcomes: ``ok`` (allowed: any answer that is not one of the others, e.g. 200, a
+redirect elsewhere, or 400/409/422 for the empty form we post), ``login`` (a redirect
+to the sign-in page), ``403``, ``404``. POST requests carry a valid CSRF token and no
+fields; each POST runs on a freshly built world, so one person's action never changes
+what the next one sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from eventhub.extensions import db, limiter
+from tests.conftest import empty_database
+
+ROLES = ("anonymous", "participant", "checkin", "community", "other_organizer",
+         "organizer", "admin")
+
+
+def outcomes(spec: str) -> tuple[str, ...]:
+    parts = tuple(spec.split())
+    assert len(parts) == len(ROLES), spec
+    return parts
+
+
+#                      anon  part  check comm  other org   admin
+PUBLIC = outcomes("    ok    ok    ok    ok    ok    ok    ok")
+SIGNED_IN = outcomes(" login ok    ok    ok    ok    ok    ok")
+STAFF = outcomes("     login 403   ok    ok    403   ok    ok")  # any role on the event
+CHECKIN = outcomes("   login 403   ok    403   403   ok    ok")
+COMMUNITY = outcomes(" login 403   403   ok    403   ok    ok")
+ORGANIZER = outcomes(" login 403   403   403   403   ok    ok")
+ADMIN = outcomes("     login 403   403   403   403   403   ok")
+CAN_CREATE = outcomes("login 403   403   403   ok    ok    ok")  # new events
+# The check-in buttons on a ticket: the service refuses anyone without the role.
+CHECKIN_ACTION = outcomes("403 403 ok 403 403 ok ok")
+# Only registered participants (their own registration at the event).
+REGISTERED = outcomes("login ok 403 403 403 403 403")
+# The directory: registered participants and the event's organizers and community
+# managers; anyone else is refused (not sent to sign in: signing in would not help).
+DIRECTORY = outcomes("403 ok 403 ok 403 ok ok")
+# Starring or signing up needs one's own registration at the event: others sign in first.
+OWN_REGISTRATION = outcomes("login ok login login login login login")
+# /metrics answers on loopback only (the test client is 127.0.0.1) or with a token.
+LOOPBACK = PUBLIC
+
+
+@dataclass
+class Route:
+    policy: tuple[str, ...] | dict[str, tuple[str, ...]]
+    args: dict[str, str] = field(default_factory=dict)  # URL argument → key in world()
+
+    def for_method(self, method: str) -> tuple[str, ...]:
+        return self.policy[method] if isinstance(self.policy, dict) else self.policy
+
+
+def R(policy, **args) -> Route:  # noqa: N802 - reads as a table
+    return Route(policy, args)
+
+
+# One row per route (its rule in the URL map). Keep it sorted by path.
+ACCESS: dict[str, Route] = {
+    "/": R(PUBLIC),
+    "/account": R(SIGNED_IN),
+    "/account/logout-everywhere": R(SIGNED_IN),
+    "/admin/mail": R(ADMIN),
+    "/admin/mail/<int:mail_id>/retry": R(ADMIN),
+    "/e/<slug>": R(PUBLIC),
+    "/e/<slug>/agenda/<token>.ics": R(PUBLIC, token="feed_token"),
+    "/e/<slug>/directory": R(DIRECTORY),
+    "/e/<slug>/directory/contact/<token>": R(PUBLIC, token="contact_token"),  # mailed link
+    "/e/<slug>/directory/contacts": R(DIRECTORY),
+    "/e/<slug>/directory/me": R(DIRECTORY),
+    "/e/<slug>/directory/me/delete": R(DIRECTORY),
+    "/e/<slug>/directory/organizations/<int:organization_id>": R(DIRECTORY),
+    "/e/<slug>/directory/people/<int:registration_id>": R(DIRECTORY),
+    "/e/<slug>/directory/people/<int:registration_id>/contact": R(DIRECTORY),
+    "/e/<slug>/directory/solutions/<int:solution_id>": R(DIRECTORY),
+    "/e/<slug>/directory/solutions/<int:solution_id>/experience": R(DIRECTORY),
+    "/e/<slug>/directory/solutions/<int:solution_id>/interest": R(DIRECTORY),
+    "/e/<slug>/directory/solutions/new": R(DIRECTORY),
+    "/e/<slug>/my-day": R(PUBLIC),
+    "/e/<slug>/my-day/feed/reset": R(PUBLIC),
+    "/e/<slug>/privacy": R(PUBLIC),
+    "/e/<slug>/programme": R(PUBLIC),
+    "/e/<slug>/programme.ics": R(PUBLIC),
+    "/e/<slug>/programme/<int:session_id>": R(PUBLIC),
+    "/e/<slug>/programme/<int:session_id>.ics": R(PUBLIC),
+    "/e/<slug>/programme/<int:session_id>/<action>": R(OWN_REGISTRATION,
+                                                       action="star_action"),
+    "/e/<slug>/register": R(PUBLIC),
+    "/e/<slug>/register/resend": R(PUBLIC),
+    "/healthz": R(PUBLIC),
+    "/j": R(PUBLIC),
+    "/j/<code>": R(PUBLIC, code="join_code"),
+    "/j/<code>/polls/<int:poll_id>.json": R(PUBLIC, code="join_code"),
+    "/j/<code>/polls/<int:poll_id>/ask": R(PUBLIC, code="join_code"),
+    "/j/<code>/polls/<int:poll_id>/questions/<int:question_id>/upvote": R(
+        PUBLIC, code="join_code", question_id="qa_question_id"),
+    "/j/<code>/polls/<int:poll_id>/stream": R(PUBLIC, code="join_code"),
+    "/j/<code>/polls/<int:poll_id>/vote": R(PUBLIC, code="join_code"),
+    "/j/<code>/qr.png": R(PUBLIC, code="join_code"),
+    "/login": R(PUBLIC),
+    "/login/link": R(PUBLIC),
+    "/login/link/<token>": R(PUBLIC, token="bad_token"),
+    "/logout": R(PUBLIC),
+    "/manage/": R(SIGNED_IN),
+    "/manage/e/<slug>": R(STAFF),
+    "/manage/e/<slug>/badges.pdf": R(ORGANIZER),
+    "/manage/e/<slug>/checkin": R(CHECKIN),
+    "/manage/e/<slug>/checkin/count": R(CHECKIN),
+    "/manage/e/<slug>/edit": R(ORGANIZER),
+    "/manage/e/<slug>/followup/": R(COMMUNITY),
+    "/manage/e/<slug>/followup/introduce": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads.csv": R(COMMUNITY, fmt="csv_format"),
+    "/manage/e/<slug>/followup/leads.xlsx": R(COMMUNITY, fmt="xlsx_format"),
+    "/manage/e/<slug>/followup/leads/<int:lead_id>": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads/<int:lead_id>/assign": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads/<int:lead_id>/move": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads/<int:lead_id>/note": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads/import": R(COMMUNITY),
+    "/manage/e/<slug>/followup/leads/new": R(COMMUNITY),
+    "/manage/e/<slug>/followup/mail": R(COMMUNITY),
+    "/manage/e/<slug>/followup/report": R(COMMUNITY),
+    "/manage/e/<slug>/followup/report.pdf": R(COMMUNITY),
+    "/manage/e/<slug>/followup/survey": R(COMMUNITY),
+    "/manage/e/<slug>/log": R(ORGANIZER),
+    "/manage/e/<slug>/polls/": R(ORGANIZER),
+    "/manage/e/<slug>/polls/<int:poll_id>": R(ORGANIZER),
+    "/manage/e/<slug>/polls/<int:poll_id>/<action>": R(ORGANIZER, action="poll_action"),
+    "/manage/e/<slug>/polls/<int:poll_id>/moderate": R(ORGANIZER),
+    "/manage/e/<slug>/polls/<int:poll_id>/moderate/<int:item_id>/<action>": R(
+        ORGANIZER, item_id="qa_question_id", action="moderate_action"),
+    "/manage/e/<slug>/polls/<int:poll_id>/present": R(ORGANIZER),
+    "/manage/e/<slug>/polls/<int:poll_id>/results": R(ORGANIZER),
+    "/manage/e/<slug>/polls/<int:poll_id>/stream": R(ORGANIZER),
+    "/manage/e/<slug>/polls/export.csv": R(ORGANIZER),
+    "/manage/e/<slug>/polls/export.pdf": R(ORGANIZER),
+    "/manage/e/<slug>/polls/new": R(ORGANIZER),
+    "/manage/e/<slug>/programme/": R(ORGANIZER),
+    "/manage/e/<slug>/programme/import": R(ORGANIZER),
+    "/manage/e/<slug>/programme/programme.pdf": R(STAFF),
+    "/manage/e/<slug>/programme/rooms": R(ORGANIZER),
+    "/manage/e/<slug>/programme/sessions/<int:session_id>": R(ORGANIZER),
+    "/manage/e/<slug>/programme/sessions/<int:session_id>/<action>": R(
+        ORGANIZER, action="session_action"),
+    "/manage/e/<slug>/programme/sessions/new": R(ORGANIZER),
+    "/manage/e/<slug>/programme/tracks": R(ORGANIZER),
+    "/manage/e/<slug>/questions": R(ORGANIZER),
+    "/manage/e/<slug>/questions/<int:question_id>": R(ORGANIZER),
+    "/manage/e/<slug>/questions/<int:question_id>/<action>": R(
+        ORGANIZER, action="question_action"),
+    "/manage/e/<slug>/registrations": R(ORGANIZER),
+    "/manage/e/<slug>/registrations.csv": R(ORGANIZER),
+    "/manage/e/<slug>/registrations.xlsx": R(ORGANIZER),
+    "/manage/e/<slug>/registrations/<int:reg_id>": R(ORGANIZER),
+    "/manage/e/<slug>/registrations/<int:reg_id>/<action>": R(
+        ORGANIZER, action="registration_action"),
+    "/manage/e/<slug>/registrations/import": R(ORGANIZER),
+    "/manage/e/<slug>/registrations/new": R(ORGANIZER),
+    "/manage/e/<slug>/solutions/": R(ORGANIZER),
+    "/manage/e/<slug>/solutions/<int:solution_id>": R(ORGANIZER),
+    "/manage/e/<slug>/solutions/<int:solution_id>/<action>": R(
+        ORGANIZER, action="solution_action"),
+    "/manage/e/<slug>/solutions/new": R(ORGANIZER),
+    "/manage/e/<slug>/solutions/sessions/<int:session_id>": R(ORGANIZER),
+    "/manage/e/<slug>/staff": R(ORGANIZER),
+    "/manage/e/<slug>/staff/<int:role_id>/remove": R(ORGANIZER),
+    "/manage/events/new": R(CAN_CREATE),
+    "/metrics": R(LOOPBACK),
+    "/my-data": R(SIGNED_IN),
+    "/my-data.json": R(SIGNED_IN),
+    "/my-data/consents/<key>/withdraw": R(SIGNED_IN),
+    "/my-data/correct": R(SIGNED_IN),
+    # Only the person's own registrations: everyone else gets a 404.
+    "/my-data/registrations/<int:reg_id>/delete": R(
+        outcomes("login ok 404 404 404 404 404"), reg_id="participant_reg_id"),
+    "/organizations/search": R(PUBLIC),
+    "/r/<token>": R(PUBLIC),
+    "/r/<token>/cancel": R(PUBLIC),
+    "/r/<token>/edit": R(PUBLIC),
+    "/r/<token>/event.ics": R(PUBLIC),
+    "/r/<token>/my-data": R(PUBLIC),
+    "/r/<token>/my-data.json": R(PUBLIC),
+    "/r/<token>/my-data/consents/<key>/withdraw": R(PUBLIC),
+    "/r/<token>/my-data/correct": R(PUBLIC),
+    "/r/<token>/my-data/delete": R(PUBLIC),
+    "/r/<token>/ticket.pdf": R(PUBLIC),
+    "/readyz": R(PUBLIC),
+    "/solutions/<int:solution_id>": R(PUBLIC),
+    "/static/<path:filename>": R(PUBLIC),
+    "/t/<code>": R(PUBLIC),
+    "/t/<code>/checkin": R(CHECKIN_ACTION),
+    "/t/<code>/qr.png": R(PUBLIC),
+    "/t/<code>/undo": R(CHECKIN_ACTION),
+    "/tilgaengelighed": R(PUBLIC),
+    "/u/<token>": R(PUBLIC, token="unsubscribe_token"),
+}
+
+
+# The world every request runs in ---------------------------------------------------------
+
+
+def build_world() -> dict:
+    """One published event with one of everything, its staff, and one participant."""
+    from eventhub.accounts.models import User
+    from eventhub.events.models import (
+        CHECKIN,
+        COMMUNITY_MANAGER,
+        ORGANIZER,
+        PUBLISHED,
+        Event,
+        EventRole,
+    )
+    from eventhub.mail import FAILED, OutboxMail
+    from eventhub.polls.models import QA, Poll, QAQuestion
+    from eventhub.programme.models import AgendaFeed, Session
+    from eventhub.registration.models import Question, Registration
+
+    start = datetime.now(UTC) + timedelta(days=30)
+    users = {}
+    for role in ROLES[1:]:
+        users[role] = User(email=f"{role}@example.com", name=role.title(),
+                           is_admin=role == "admin")
+        db.session.add(users[role])
+    dag = Event(slug="dag", title="Dagen", starts_at=start, ends_at=start + timedelta(hours=6),
+                status=PUBLISHED)
+    andet = Event(slug="andet", title="Andet", starts_at=start,
+                  ends_at=start + timedelta(hours=6), status=PUBLISHED)
+    db.session.add_all([dag, andet])
+    db.session.flush()
+    extra = User(email="extra@example.com")
+    db.session.add(extra)
+    db.session.flush()
+    roles = [EventRole(event_id=dag.id, user_id=users["checkin"].id, role=CHECKIN),
+             EventRole(event_id=dag.id, user_id=users["community"].id, role=COMMUNITY_MANAGER),
+             EventRole(event_id=dag.id, user_id=users["organizer"].id, role=ORGANIZER),
+             EventRole(event_id=andet.id, user_id=users["other_organizer"].id, role=ORGANIZER),
+             EventRole(event_id=dag.id, user_id=extra.id, role=CHECKIN)]
+    db.session.add_all(roles)
+    mine = Registration(event_id=dag.id, email="participant@example.com", name="Deltager",
+                        user_id=users["participant"].id, directory_consent_at=start)
+    victim = Registration(event_id=dag.id, email="victim@example.com", name="Anden",
+                          directory_consent_at=start)
+    session = Session(event_id=dag.id, title="Oplæg", starts_at=start,
+                      ends_at=start + timedelta(hours=1))
+    question = Question(event_id=dag.id, label="Kost")
+    poll = Poll(event_id=dag.id, question="Spørgsmål?", kind=QA, status="open")
+    mail = OutboxMail(to_addr="x@example.com", subject="s", body_text="b", status=FAILED)
+    db.session.add_all([mine, victim, session, question, poll, mail])
+    db.session.flush()
+    qa = QAQuestion(poll_id=poll.id, voter_key="a:x", text="Hvorfor?")
+    feed = AgendaFeed(registration_id=mine.id)
+    db.session.add_all([qa, feed])
+    db.session.flush()
+    world = {
+        "slug": "dag", "session_id": session.id, "poll_id": poll.id, "question_id": question.id,
+        "qa_question_id": qa.id, "reg_id": victim.id, "participant_reg_id": mine.id,
+        "registration_id": victim.id, "role_id": roles[-1].id, "mail_id": mail.id,
+        "token": mine.manage_token, "feed_token": feed.token, "bad_token": "x" * 40,
+        "code": victim.ticket_code, "join_code": dag.join_code, "key": "directory",
+        "filename": "css/app.css", "organization_id": 1,
+        "star_action": "star", "poll_action": "open", "moderate_action": "approve",
+        "session_action": "duplicate", "question_action": "up",
+        "registration_action": "resend", "solution_action": "publish",
+        "solution_id": 0, "contact_token": "nope",
+        "users": {role: (u.id, u.session_nonce) for role, u in users.items()},
+        "event_id": dag.id,
+    }
+    world.update(_directory_world(dag, mine, victim))
+    world.update(_followup_world(dag, victim, world.get("solution_id")))
+    return world
+
+
+def _directory_world(event, mine, victim) -> dict:
+    """A solution and a contact request, when the directory is there."""
+    try:
+        from eventhub.directory.models import ContactRequest, Solution
+    except ImportError:
+        return {}
+    solution = Solution(name="Skærmbesøg", public=True)
+    db.session.add(solution)
+    db.session.flush()
+    contact = ContactRequest(event_id=event.id, sender_id=victim.id, recipient_id=mine.id,
+                             message="Hej")
+    db.session.add(contact)
+    db.session.flush()
+    return {"solution_id": solution.id, "contact_token": contact.token}
+
+
+def _followup_world(event, victim, solution_id) -> dict:
+    """A follow-up lead and an unsubscribe token, when the follow-up is there."""
+    try:
+        from eventhub.followup.models import Lead
+        from eventhub.followup.unsubscribe import token_for
+    except ImportError:
+        return {}
+    lead = Lead(event_id=event.id, registration_id=victim.id, solution_id=solution_id or None)
+    db.session.add(lead)
+    db.session.flush()
+    return {"lead_id": lead.id, "unsubscribe_token": token_for(victim),
+            "csv_format": "csv", "xlsx_format": "xlsx"}
+
+
+# Requests ---------------------------------------------------------------------------------
+
+
+def _csrf(app, sess) -> str:
+    raw = hashlib.sha1(os.urandom(64)).hexdigest()
+    sess["csrf_token"] = raw
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
+
+
+def request_as(app, world: dict, role: str, method: str, url: str):
+    from flask.testing import FlaskClient
+
+    client = FlaskClient(app, app.response_class, use_cookies=True)
+    token = None
+    with client.session_transaction() as sess:
+        if role != "anonymous":
+            user_id, nonce = world["users"][role]
+            sess["_user_id"], sess["_fresh"] = f"{user_id}:{nonce}", True
+        if role == "participant":
+            sess["registrations"] = {str(world["event_id"]): world["participant_reg_id"]}
+        token = _csrf(app, sess)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": token},
+                               headers={"Referer": "http://localhost/"})
+    response.close()  # streams end here
+    return response
+
+
+def classify(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code in (301, 302, 303) and location.split("?")[0].endswith(
+            "/login") and "next=" in location:  # (a plain /login is where sign-out lands)
+        return "login"
+    if response.status_code in (401, 403, 404):
+        return str(response.status_code).replace("401", "login")
+    return "ok"
+
+
+def _url(app, rule, entry: Route, world: dict) -> str:
+    values = {}
+    for arg in rule.arguments:
+        key = entry.args.get(arg, arg)
+        assert key in world, (f"{rule.rule}: no value for <{arg}>; add '{key}' to "
+                              "build_world() or give the row args")
+        values[arg] = world[key]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_an_entry(app):
+    missing = sorted({rule.rule for rule, _m in routes(app)} - set(ACCESS))
+    assert not missing, ("routes without an entry in tests/test_authz.py ACCESS (declare "
+                         "who may use them): " + ", ".join(missing))
+    stale = sorted(set(ACCESS) - {rule.rule for rule, _m in routes(app)})
+    assert not stale, "ACCESS rows for routes that no longer exist: " + ", ".join(stale)
+
+
+def _fresh_world(app) -> dict:
+    with app.app_context():
+        db.session.rollback()
+        empty_database()
+        world = build_world()
+        db.session.commit()
+        return world
+
+
+def test_authorization_matrix(app):
+    """Every route × method × person gives the declared answer."""
+    limiter.enabled = False
+    try:
+        world, changed = _fresh_world(app), False
+        wrong = []
+        for rule, method in routes(app):
+            entry = ACCESS.get(rule.rule)
+            if entry is None:
+                continue  # reported by test_every_route_has_an_entry
+            if changed:  # a POST may have changed what the next GET sees
+                world, changed = _fresh_world(app), False
+            url = _url(app, rule, entry, world)
+            expected = entry.for_method(method)
+            for role, want in zip(ROLES, expected, strict=True):
+                if method != "GET":
+                    world, changed = _fresh_world(app), True
+                    url = _url(app, rule, entry, world)
+                response = request_as(app, world, role, method, url)
+                got = classify(response)
+                if got != want:
+                    wrong.append(f"{method} {rule.rule} as {role}: expected {want}, got "
+                                 f"{got} ({response.status_code})")
+    finally:
+        limiter.enabled = True
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("spec", [PUBLIC, SIGNED_IN, STAFF, CHECKIN, ORGANIZER, ADMIN])
+def test_policies_name_every_person(spec):
+    assert len(spec) == len(ROLES)
