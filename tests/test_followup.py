@@ -506,3 +506,51 @@ def test_demo_has_leads_in_every_stage_and_loads_twice(app):
         backwards = db.session.scalar(select(func.count()).select_from(LeadEntry).where(
             LeadEntry.from_stage == "meeting", LeadEntry.to_stage == "contacted"))
         assert backwards == 1
+
+
+# --- my data and the retention purge ----------------------------------------------------------
+
+def test_my_data_shows_leads_and_forgetting_keeps_the_figures(app, world):
+    from eventhub.followup.unsubscribe import unsubscribe
+    from eventhub.privacy import services as privacy
+
+    with app.app_context():
+        event, cm = _event(), _user(world["cm"])
+        lead = services.create_lead(cm, event, services.LeadData(
+            solution_id=world["solution"], registration_id=world["anna"], note="Ring til Anna"))
+        services.move(cm, event, lead, "adopted_copy")
+        dashboard.introduce(cm, event, world["solution"], world["anna"], world["bo"])
+        unsubscribe(db.session.get(Registration, world["anna"]))
+        db.session.commit()
+        subject = privacy.subject_for_registration(db.session.get(Registration, world["anna"]))
+        data = privacy.export(subject)
+        assert data["followup_leads"][0]["notes"][-1] == "Ring til Anna"
+        assert data["followup_introductions"][0]["with"] == "Bo Bertelsen"
+        assert len(data["followup_unsubscribes"]) == 1
+        privacy.forget([world["anna"]])
+        db.session.commit()
+        lead = db.session.get(Lead, lead.id)
+        assert lead.registration_id is None and lead.stage == "adopted_copy"
+        assert all(e.text == "" for e in lead.entries)
+        assert services.reuse_rates(event)[0].adopted == 1  # the figures still add up
+        data = privacy.export(subject)
+        assert not data["followup_leads"] and not data["followup_introductions"]
+        assert not data["followup_unsubscribes"]
+
+
+def test_retention_purge_cuts_people_from_leads(app, world):
+    from eventhub.privacy import services as privacy
+
+    with app.app_context():
+        event, cm = _event(), _user(world["cm"])
+        services.create_lead(cm, event, services.LeadData(
+            solution_id=world["solution"], organization_id=_org("Vejle Kommune"),
+            note="Dorte ringer tilbage"))
+        event.retention_until = date.today() - timedelta(days=1)
+        db.session.commit()
+        privacy.purge_expired()
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(LeadEntry).where(
+            LeadEntry.text != "")) == 0
+        assert db.session.scalar(select(func.count()).select_from(Lead)) == 1
+        privacy.purge_expired()  # twice is fine

@@ -82,7 +82,7 @@ class Lead(db.Model):
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     entries: Mapped[list[LeadEntry]] = relationship(
         back_populates="lead", cascade="all, delete-orphan",
-        order_by="(LeadEntry.created_at.desc(), LeadEntry.id.desc())")
+        order_by="LeadEntry.id.desc()")  # the order things were recorded
 
     @property
     def is_adopted(self) -> bool:

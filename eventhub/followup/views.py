@@ -284,11 +284,10 @@ def _export_rows(event, found) -> list[list[str]]:
     return rows
 
 
-@bp.get("/leads.<fmt>")
+@bp.get("/leads.csv", defaults={"fmt": "csv"})
+@bp.get("/leads.xlsx", defaults={"fmt": "xlsx"})
 def export(slug: str, fmt: str):
     event = _event(slug)
-    if fmt not in ("csv", "xlsx"):
-        raise ValidationError(_("Ukendt format."))
     _form, flt = _filters(event)
     rows = _export_rows(event, services.leads_of(current_user, event, flt))
     audit.record(current_user, event, "followup.export", f"{fmt.upper()}, {len(rows) - 1}")
