@@ -54,8 +54,27 @@ def phone(app) -> Client:
     return client
 
 
-def cast(client, app, poll_id, *choices, as_json=True):
-    headers = {"Accept": "application/json"} if as_json else {}
+def fetch_headers(client, app) -> dict:
+    """What poll.js sends with a vote: JSON wanted, the page's origin, and the vote token
+    that the join page gave this phone (it belongs to the phone's voter cookie)."""
+    from eventhub.errors import DomainError
+    from eventhub.polls import voters
+
+    headers = {"Accept": "application/json", "Origin": "http://localhost"}
+    cookie = client.get_cookie("eh_voter")
+    if cookie is not None:
+        with app.test_request_context(headers={"Cookie": f"eh_voter={cookie.value}"}):
+            try:
+                headers["X-Vote-Token"] = voters.vote_token(voters.anonymous_id() or "")
+            except DomainError:  # a forged cookie: the page's token was for another one
+                pass
+    return headers
+
+
+def cast(client, app, poll_id, *choices, as_json=True, headers=None):
+    """A vote as poll.js sends it (``as_json``), or as the plain form posts it."""
+    if headers is None:
+        headers = fetch_headers(client, app) if as_json else {}
     return client.post(f"/j/{join_code(app)}/polls/{poll_id}/vote",
                        data={"choice": [str(c) for c in choices]}, headers=headers)
 

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from eventhub.extensions import db
 from eventhub.polls.models import (
@@ -28,25 +28,37 @@ TOP_WORDS = 40
 LATEST_TEXTS = 50
 
 
+def _ballots(poll_id: int) -> list[tuple[Any, int]]:
+    """Each distinct vote value of a poll with how many cast it, counted by the database
+    (thousands of votes come back as a handful of rows)."""
+    as_text = cast(Vote.value, Text)
+    rows = db.session.execute(select(as_text, func.count()).where(Vote.poll_id == poll_id)
+                              .group_by(as_text))
+    return [(json.loads(value) if value is not None else None, n) for value, n in rows]
+
+
 def snapshot(poll: Poll) -> dict[str, Any]:
     """Everything a results view needs, computed from the votes in the database."""
-    voters = db.session.scalar(select(func.count()).select_from(Vote).where(
-        Vote.poll_id == poll.id))
+    ballots = _ballots(poll.id) if poll.kind in (SINGLE, MULTIPLE, SCALE, WORDCLOUD) else None
+    voters = sum(n for _v, n in ballots) if ballots is not None else db.session.scalar(
+        select(func.count()).select_from(Vote).where(Vote.poll_id == poll.id))
     snap: dict[str, Any] = {
         "poll": poll.id, "kind": poll.kind, "question": poll.question, "status": poll.status,
         "results_visible": poll.results_visible, "voters": voters,
     }
     if poll.kind in (SINGLE, MULTIPLE):
         counts: Counter[int] = Counter()
-        for (value,) in db.session.execute(select(Vote.value).where(Vote.poll_id == poll.id)):
-            counts.update(value or [])
+        for value, n in ballots:
+            for option in value or []:
+                counts[option] += n
         snap["options"] = [
             {"id": o.id, "label": o.label, "count": counts.get(o.id, 0),
              "percent": round(100 * counts.get(o.id, 0) / voters) if voters else 0}
             for o in poll.options]
     elif poll.kind == SCALE:
-        counts = Counter(v for (v,) in db.session.execute(
-            select(Vote.value).where(Vote.poll_id == poll.id)))
+        counts = Counter()
+        for value, n in ballots:
+            counts[value] += n
         snap["options"] = [
             {"id": n, "label": str(n), "count": counts.get(n, 0),
              "percent": round(100 * counts.get(n, 0) / voters) if voters else 0}
@@ -55,8 +67,9 @@ def snapshot(poll: Poll) -> dict[str, Any]:
             if voters else None
     elif poll.kind == WORDCLOUD:
         counts = Counter()
-        for (value,) in db.session.execute(select(Vote.value).where(Vote.poll_id == poll.id)):
-            counts.update(value or [])
+        for value, n in ballots:
+            for word in value or []:
+                counts[word] += n
         snap["words"] = [{"word": w, "count": c} for w, c in counts.most_common(TOP_WORDS)]
     elif poll.kind == OPEN_TEXT:
         rows = db.session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -20,9 +21,9 @@ from flask_babel import gettext as _
 from eventhub.documents import qr_png
 from eventhub.errors import DomainError
 from eventhub.events import hooks
-from eventhub.extensions import db, limiter
+from eventhub.extensions import csrf, db, limiter
 from eventhub.forms import ActionForm
-from eventhub.polls import charts, services, stream, voters
+from eventhub.polls import ballots, charts, services, stream, voters
 from eventhub.polls.models import KIND_LABELS, OPEN
 from eventhub.polls.tally import etag_of, public_view, snapshot
 from eventhub.realtime import broker
@@ -54,6 +55,17 @@ def notify(poll_id: int) -> None:
     broker().publish(f"poll:{poll_id}", "changed")
 
 
+def group_commit() -> ballots.GroupCommit:
+    """This process's batch writer for quick votes (made on first use)."""
+    app = current_app._get_current_object()
+    writer = app.extensions.get("eventhub_ballots")
+    if writer is None:
+        publish = app.extensions["eventhub_broker"].publish
+        writer = app.extensions.setdefault("eventhub_ballots", ballots.GroupCommit(
+            db.engine, lambda poll_id: publish(f"poll:{poll_id}", "changed")))
+    return writer
+
+
 @bp.route("/j", methods=["GET", "POST"])
 def join_form():
     code = (request.values.get("code") or "").strip().upper()
@@ -74,15 +86,18 @@ def join(code: str):
                 poll, voters.voter_key_or_none(poll, event)),
             "chart": _chart(poll, snap),
         })
+    try:
+        voter_id = voters.anonymous_id()
+    except DomainError:
+        voter_id = None  # a forged cookie is replaced, so the next vote counts
+    new_cookie = None
+    if voter_id is None:
+        new_cookie, voter_id = voters.new_voter()
     response = current_app.make_response(render_template(
         "polls/join.html", event=event, polls=shown, kind_labels=KIND_LABELS,
-        form=ActionForm()))
-    try:
-        has_cookie = voters.anonymous_id() is not None
-    except DomainError:
-        has_cookie = False  # a forged cookie is replaced, so the next vote counts
-    if not has_cookie:
-        response.set_cookie(voters.COOKIE, voters.new_voter_cookie(), max_age=180 * 86400,
+        form=ActionForm(), vote_token=voters.vote_token(voter_id)))
+    if new_cookie:
+        response.set_cookie(voters.COOKIE, new_cookie, max_age=180 * 86400,
                             httponly=True, samesite="Lax",
                             secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
@@ -125,13 +140,43 @@ def _participant_action(code: str, poll_id: int, act) -> Response:
     return redirect(back)
 
 
+def _cast(poll, key, reg_id):
+    services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
+    return _("Tak for din stemme!"), "success"
+
+
+def _same_origin() -> bool:
+    """The request comes from a page of this site (``Origin``, else ``Referer``)."""
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    host = urlsplit(source).netloc
+    return bool(host) and host in (request.host,
+                                   urlsplit(current_app.config["BASE_URL"]).netloc)
+
+
 @bp.post("/j/<code>/polls/<int:poll_id>/vote")
+@csrf.exempt  # the form is checked below; fetch votes carry a token bound to the voter
 @limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
 def vote(code: str, poll_id: int):
-    def cast(poll, key, reg_id):
-        services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
-        return _("Tak for din stemme!"), "success"
-    return _participant_action(code, poll_id, cast)
+    if not wants_json():
+        csrf.protect()  # the session's CSRF token, as for every form
+        return _participant_action(code, poll_id, _cast)
+    # fetch (poll.js): no session needed. CSRF: the X-Vote-Token header must match the
+    # signed voter cookie, and the request must come from this site. A choice ballot is
+    # then checked and stored in one statement, committed with the votes arriving
+    # meanwhile; anything else (or a refusal) goes the ordinary way for its answer.
+    if not _same_origin():
+        return jsonify(ok=False, error=_("Stemmen blev afvist, fordi den ikke kom fra "
+                                         "afstemningssiden. Åbn siden igen, og stem "
+                                         "derfra.")), 403
+    try:
+        voter_id = voters.fetch_voter()
+    except DomainError as exc:
+        return jsonify(ok=False, error=exc.message), exc.status_code
+    choices = ballots.parse_choices(request.form.getlist("choice"))
+    if choices is not None and group_commit().cast(ballots.Ballot(
+            code.upper(), poll_id, f"a:{voter_id}", choices)):
+        return jsonify(ok=True, message=_("Tak for din stemme!"))
+    return _participant_action(code, poll_id, _cast)
 
 
 @bp.post("/j/<code>/polls/<int:poll_id>/ask")

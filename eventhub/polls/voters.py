@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 
 from flask import current_app, request
@@ -23,8 +25,33 @@ def _signer() -> Signer:
     return Signer(current_app.config["SECRET_KEY"], salt="poll-voter")
 
 
-def new_voter_cookie() -> str:
-    return _signer().sign(secrets.token_urlsafe(16)).decode()
+def new_voter() -> tuple[str, str]:
+    """(cookie value, voter id) for a phone that has no genuine voter cookie yet."""
+    voter_id = secrets.token_urlsafe(16)
+    return _signer().sign(voter_id).decode(), voter_id
+
+
+def vote_token(voter_id: str, secret_key: str | bytes | None = None) -> str:
+    """The CSRF token for ``fetch`` votes, bound to the voter cookie it was issued with
+    (an HMAC of the voter id under the app's ``SECRET_KEY``)."""
+    key = current_app.config["SECRET_KEY"] if secret_key is None else secret_key
+    key = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key, b"poll-vote-token:" + voter_id.encode(), hashlib.sha256).hexdigest()
+
+
+def fetch_voter() -> str:
+    """The voter id of a ``fetch`` vote whose ``X-Vote-Token`` header matches its cookie.
+
+    A missing or forged cookie, or a token that is missing or belongs to another cookie,
+    is refused with a message that tells the person to reload (which mends both).
+    """
+    voter_id = anonymous_id()
+    if voter_id is None:
+        raise VoterUnknown(_("Genindlæs siden, og stem igen."))
+    sent = request.headers.get("X-Vote-Token", "")
+    if not hmac.compare_digest(sent.encode(), vote_token(voter_id).encode()):
+        raise VoterUnknown(_("Siden er forældet. Genindlæs siden, og stem igen."))
+    return voter_id
 
 
 def anonymous_id() -> str | None:

@@ -18,17 +18,19 @@ What it does, by itself:
    ``EVENTHUB_INSTANCE=<tmp>``, its open-files limit raised, and waits for ``/healthz``;
 3. ``--phones`` simulated phones (asyncio + aiohttp, split over ``--client-procs``
    processes) each open ``GET /j/<code>`` (the signed ``eh_voter`` cookie, the session
-   cookie and its CSRF token), then open the result stream ``GET /j/<code>/polls/<id>/
+   cookie, the form's CSRF token and the vote token bound to the voter cookie), then
+   open the result stream ``GET /j/<code>/polls/<id>/
    stream`` and keep it. The run goes on once every stream has its first snapshot;
 4. fan-out alone: a "changed" signal through Redis every 0.25 s for ``--fanout-seconds``,
    no votes; gunicorn's CPU divided by the stream updates = the cost of one update;
-5. the vote: each phone posts exactly one vote (``csrf_token``, ``choice``, ``Accept:
-   application/json`` → ``200 {"ok": true}``) at a random moment within ``--window``
-   seconds (open loop: a slow server does not slow the phones down), phone *i* choosing
-   option *i mod 4*. Latency is measured per POST; votes/s = votes / (first POST sent →
-   last response). Every stream notes when its first snapshot with ``voters == phones``
-   arrived, measured from the last vote's response. Then lost = phones − votes in the
-   database;
+5. the vote: each phone posts exactly one vote the way ``poll.js`` does (the form's
+   fields ``csrf_token`` and ``choice`` url-encoded, ``Accept: application/json``,
+   ``X-Vote-Token`` from the page, ``Origin`` → ``200 {"ok": true}``) at a random
+   moment within ``--window`` seconds (open loop: a slow server does not slow the phones
+   down), phone *i* choosing option *i mod 4*. Latency is measured per POST; votes/s =
+   votes / (first POST sent → last response). Every stream notes when its first snapshot
+   with ``voters == phones`` arrived, measured from the last vote's response. Then
+   lost = phones − votes in the database;
 6. capacity, in the same run, with the phones' streams still open: ``--concurrency``
    keep-alive connections post ``--capacity-votes`` more votes (new voters; their
    ``eh_voter`` cookies are signed here with the bench's SECRET_KEY) back to back on the
@@ -103,6 +105,7 @@ TARGET_FINAL = 1.0
 TARGET_RATIO = 0.5
 DEFAULT_SERVER = "gevent:2"
 CSRF_RE = re.compile(rb'name="csrf_token"[^>]*?value="([^"]+)"')
+VOTE_TOKEN_RE = re.compile(rb'data-vote-token="([^"]+)"')
 VOTERS_RE = re.compile(rb'"voters":\s*(\d+)')
 
 
@@ -137,6 +140,7 @@ class Phone:
     option: int
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
+    vote_token: str = ""
     snapshots: int = 0
     voters: int = -1
     first_at: float | None = None  # first snapshot (stream connected)
@@ -238,6 +242,10 @@ class PhoneClient:
         if not match:
             return "GET /j: no CSRF token"
         phone.csrf = match.group(1).decode()
+        token = VOTE_TOKEN_RE.search(body)
+        if not token:
+            return "GET /j: no vote token"
+        phone.vote_token = token.group(1).decode()
         if "eh_voter" not in phone.cookies or "session" not in phone.cookies:
             return f"GET /j: cookies {sorted(phone.cookies)}"
         return None
@@ -316,7 +324,8 @@ class PhoneClient:
             async with self.http.post(
                     f"/j/{self.code}/polls/{self.poll_id}/vote",
                     data={"csrf_token": phone.csrf, "choice": str(phone.option)},
-                    headers={"Accept": "application/json",
+                    headers={"Accept": "application/json", "Origin": self.base,
+                             "X-Vote-Token": phone.vote_token,
                              "Cookie": cookie_header(phone.cookies)}) as resp:
                 body = await resp.read()
                 record["status"] = resp.status
@@ -795,6 +804,8 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
     """Everything once against a fresh gunicorn with setup ``spec`` and a fresh poll."""
     from itsdangerous import Signer
 
+    from eventhub.polls.voters import vote_token
+
     db_uri = sqlalchemy_url(args.pg, db_name)
     code, poll_id, option_ids = create_poll(db_uri, instance, index)
     n, m = args.phones, args.capacity_votes
@@ -869,13 +880,17 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
                 session_cookie = resp.cookies["session"].value
         csrf = CSRF_RE.search(body).group(1).decode()
         signer = Signer("bench", salt="poll-voter")
-        voters = [signer.sign(secrets.token_urlsafe(16)).decode() for _ in range(m)]
+        voter_ids = [secrets.token_urlsafe(16) for _ in range(m)]
+        voters = [signer.sign(v).decode() for v in voter_ids]
+        # The token each voter's join page would carry (see eventhub/polls/voters.py).
+        tokens = [vote_token(v, secret_key="bench") for v in voter_ids]
 
         async def vote_request(http, i):
             async with http.post(
                     f"/j/{code}/polls/{poll_id}/vote",
                     data={"csrf_token": csrf, "choice": str(option_ids[i % len(option_ids)])},
-                    headers={"Accept": "application/json",
+                    headers={"Accept": "application/json", "Origin": base,
+                             "X-Vote-Token": tokens[i],
                              "Cookie": f"session={session_cookie}; eh_voter={voters[i]}"}
             ) as resp:
                 body = await resp.read()
