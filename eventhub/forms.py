@@ -7,7 +7,9 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, ValidationError
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -61,6 +63,18 @@ def max_length(n: int):
 
 
 optional = Optional
+
+
+class _HiddenWithoutId(HiddenInput):
+    """The CSRF field has no label, and a page may hold many forms: no ``id``, so the ids
+    stay unique (HTML validity, WCAG 4.1.1)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(field, **kwargs)
+
+
+CSRFTokenField.widget = _HiddenWithoutId()
 
 
 class ActionForm(FlaskForm):

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, Regexp
 
 from eventhub.forms import (
     ChoiceField,
@@ -25,7 +25,9 @@ class RoomForm(FlaskForm):
 
 class TrackForm(FlaskForm):
     name = StringField(_l("Spor"), validators=[required(_l("Skriv et navn.")), max_length(120)])
-    colour = StringField(_l("Farve"), default="#0b5c54", validators=[max_length(7)])
+    # A colour picker: no maxlength attribute (not allowed on type=color), same check.
+    colour = StringField(_l("Farve"), default="#0b5c54", validators=[Regexp(
+        r"^(#[0-9a-fA-F]{6})?$", message=_l("Vælg en farve."))])
 
 
 class SessionForm(FlaskForm):

@@ -35,13 +35,18 @@ def _event(slug: str):
 
 
 def _index_page(event, room_form=None, track_form=None, status=200):
+    room_form = room_form or RoomForm(formdata=None)
+    track_form = track_form or TrackForm(formdata=None)
+    for form, prefix in ((room_form, "room"), (track_form, "track")):  # unique ids
+        for field in form:
+            field.id = field.label.field_id = f"{prefix}-{field.name}"
     sessions = services.list_sessions(event)
     days = [(day, list(items)) for day, items in groupby(
         sessions, key=lambda s: to_local(s.starts_at).date())]
     return render_template(
         "programme/manage_index.html", event=event, days=days, rooms=services.rooms(event),
-        tracks=services.tracks(event), room_form=room_form or RoomForm(formdata=None),
-        track_form=track_form or TrackForm(formdata=None), kind_labels=KIND_LABELS,
+        tracks=services.tracks(event), room_form=room_form, track_form=track_form,
+        kind_labels=KIND_LABELS,
         action_form=ActionForm(),
     ), status
 
