@@ -118,3 +118,80 @@ def fill_person(app, mail_dir, slug: str = "dag", *, retention=None, other_voter
 # Domains that hold more about a person append ``fn(app, person)`` here (directory:
 # profile, interests, experiences, contact requests).
 FILLERS: list[Callable] = []
+
+
+def _other(app, person: Person) -> int:
+    """A second participant at the event, for contact requests and introductions."""
+    from eventhub.registration.models import Registration
+
+    with app.app_context():
+        other = Registration(event_id=person.event_id, email="kim.kollega@example.dk",
+                             name="Kim Kollega")
+        db.session.add(other)
+        db.session.commit()
+        return other.id
+
+
+def _directory(app, person: Person) -> None:
+    """Profile, an interest, contact requests both ways, contact person for an experience."""
+    from eventhub.directory.models import (
+        INTEREST_KINDS,
+        ContactRequest,
+        Experience,
+        Interest,
+        Profile,
+        Solution,
+    )
+    from eventhub.registration.models import Registration
+
+    other = person.ids.get("other") or person.ids.setdefault("other", _other(app, person))
+    with app.app_context():
+        reg = db.session.get(Registration, person.registration_id)
+        solution = Solution(name="Skærmbesøg i hjemmeplejen", public=True)
+        db.session.add(solution)
+        db.session.flush()
+        db.session.add_all([
+            Profile(registration_id=reg.id, bio=f"{NAME} arbejder med skærmbesøg.",
+                    can_help_with=f"Ring til {NAME}", looking_for=f"Skriv til {EMAIL}"),
+            Interest(registration_id=reg.id, solution_id=solution.id,
+                     kind=next(iter(INTEREST_KINDS))),
+            ContactRequest(event_id=person.event_id, sender_id=reg.id, recipient_id=other,
+                           message=f"Hej, jeg hedder {NAME} ({EMAIL})."),
+            ContactRequest(event_id=person.event_id, sender_id=other, recipient_id=reg.id,
+                           message=f"Kære {NAME}"),
+            Experience(solution_id=solution.id, organization_id=reg.organization_id,
+                       contact_registration_id=reg.id),
+        ])
+        db.session.commit()
+        person.ids["solution"] = solution.id
+
+
+def _followup(app, person: Person) -> None:
+    """A lead with a note about the person, an introduction, an unsubscribe."""
+    from eventhub.followup.models import Introduction, Lead, LeadEntry, Unsubscribe
+
+    other = person.ids.get("other") or person.ids.setdefault("other", _other(app, person))
+    with app.app_context():
+        lead = Lead(event_id=person.event_id, registration_id=person.registration_id,
+                    solution_id=person.ids.get("solution"), drop_reason=f"{NAME} sagde nej")
+        db.session.add(lead)
+        db.session.flush()
+        db.session.add(LeadEntry(lead_id=lead.id, text=f"Ringede til {NAME} på {EMAIL}"))
+        if person.ids.get("solution"):
+            db.session.add(Introduction(event_id=person.event_id,
+                                        solution_id=person.ids["solution"],
+                                        seeker_id=person.registration_id, runner_id=other))
+        db.session.add(Unsubscribe(registration_id=person.registration_id))
+        db.session.commit()
+
+
+try:
+    import eventhub.directory.models  # noqa: F401
+    FILLERS.append(_directory)
+except ImportError:  # the directory is not built yet
+    pass
+try:
+    import eventhub.followup.models  # noqa: F401
+    FILLERS.append(_followup)
+except ImportError:
+    pass
