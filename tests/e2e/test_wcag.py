@@ -106,6 +106,7 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("my-day", f"/e/{slug}/my-day", "participant"),
         ("poll-join", f"/j/{demo['join']}", "participant"),
         ("my-data", states["receipt"].split("?")[0] + "/my-data", "participant"),
+        ("directory", f"/e/{slug}/directory", "participant"),
         ("privacy-notice", f"/e/{slug}/privacy", "anonymous"),
         ("accessibility", "/tilgaengelighed", "anonymous"),
         ("sign-in", "/login", "anonymous"),
@@ -119,6 +120,9 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("presenter", f"{manage}/polls/{demo['poll']}/present", "admin"),
         ("manage-log", f"{manage}/log", "admin"),
         ("check-in", f"{manage}/checkin", "admin"),
+        ("solutions", f"{manage}/solutions/", "admin"),
+        ("follow-up", f"{manage}/followup/", "admin"),
+        ("follow-up-report", f"{manage}/followup/report", "admin"),
     ]
 
 
