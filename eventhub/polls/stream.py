@@ -40,8 +40,9 @@ class PollHub:
         self.published: dict[int, threading.Event] = {}  # set when a newer snapshot is out
         self.watchers: Counter[int] = Counter()
         self.dirty: set[int] = set()
-        # poll id -> (version, full json, public json)
-        self.snapshots: dict[int, tuple[int, str, str]] = {}
+        # poll id -> (version, full message, public message): each SSE message is encoded
+        # once here, and every stream writes the same bytes.
+        self.snapshots: dict[int, tuple[int, bytes, bytes]] = {}
         self._thread: threading.Thread | None = None
 
     # Streams ------------------------------------------------------------------------
@@ -84,30 +85,47 @@ class PollHub:
                 self.dirty.add(poll_id)
                 self.signalled.notify()
 
-    def wait(self, poll_id: int, after_version: int, timeout: float
-             ) -> tuple[int, str, str] | None:
-        """The snapshot newer than ``after_version``, or None after ``timeout``."""
+    def wait(self, poll_id: int, after_version: int) -> tuple[int, bytes, bytes] | None:
+        """The snapshot newer than ``after_version``, or None when the ticker's heartbeat
+        (every ``HEARTBEAT_SECONDS``) comes first.
+
+        No timeout per wait: with thousands of streams, arming and cancelling a timer on
+        every update was a good part of an update's cost; the ticker wakes them instead.
+        """
         with self.lock:
             current = self.snapshots.get(poll_id)
             if current is not None and current[0] > after_version:
                 return current
             newer = self.published[poll_id]  # the caller watches this poll
-        if not newer.wait(timeout):
-            return None
-        with self.lock:
-            current = self.snapshots.get(poll_id)
+        newer.wait()
+        current = self.snapshots.get(poll_id)  # one dict read: no lock needed
         return current if current is not None and current[0] > after_version else None
 
     # Ticker -----------------------------------------------------------------------------
 
     def _run(self) -> None:
+        beat = time.monotonic() + HEARTBEAT_SECONDS
         while True:
             with self.lock:
-                self.signalled.wait_for(lambda: bool(self.dirty), timeout=60)
+                self.signalled.wait_for(lambda: bool(self.dirty),
+                                        timeout=max(0.0, beat - time.monotonic()))
                 due, self.dirty = set(self.dirty), set()
             if due:
                 self._refresh(due)
+            if time.monotonic() >= beat:
+                self._heartbeat()
+                beat = time.monotonic() + HEARTBEAT_SECONDS
+            if due:
                 time.sleep(self.interval)  # coalesce: one snapshot per poll per interval
+
+    def _heartbeat(self) -> None:
+        """Wake every waiting stream without a new snapshot: each sends a heartbeat."""
+        with self.lock:
+            fired = list(self.published.values())
+            for poll_id in self.published:
+                self.published[poll_id] = threading.Event()
+        for event in fired:
+            event.set()
 
     def _refresh(self, poll_ids: set[int]) -> None:
         from eventhub.polls.models import Poll
@@ -133,12 +151,17 @@ class PollHub:
         with self.lock:
             for poll_id, (full, public) in fresh.items():
                 if poll_id in self.watchers:
-                    version = self.snapshots.get(poll_id, (0, "", ""))[0] + 1
-                    self.snapshots[poll_id] = (version, full, public)
+                    version = self.snapshots.get(poll_id, (0, b"", b""))[0] + 1
+                    self.snapshots[poll_id] = (version, _message(version, full),
+                                               _message(version, public))
                     fired.append(self.published[poll_id])
                     self.published[poll_id] = threading.Event()
         for event in fired:
             event.set()
+
+
+def _message(version: int, data: str) -> bytes:
+    return f"id: {version}\nevent: snapshot\ndata: {data}\n\n".encode()
 
 
 def hub() -> PollHub:
@@ -150,19 +173,19 @@ def hub() -> PollHub:
 
 
 def event_stream(poll_hub: PollHub, poll_id: int, public: bool,
-                 max_seconds: float | None = None) -> Iterator[str]:
+                 max_seconds: float | None = None) -> Iterator[bytes]:
     """Server-Sent Events: ``retry:``, a full snapshot on every change, heartbeats."""
     poll_hub.watch(poll_id)
     started = time.monotonic()
     try:
-        yield f"retry: {RETRY_MS}\n\n"
+        yield f"retry: {RETRY_MS}\n\n".encode()
         version = 0
         while max_seconds is None or time.monotonic() - started < max_seconds:
-            got = poll_hub.wait(poll_id, version, timeout=HEARTBEAT_SECONDS)
+            got = poll_hub.wait(poll_id, version)
             if got is None:
-                yield ": heartbeat\n\n"
+                yield b": heartbeat\n\n"
                 continue
             version = got[0]
-            yield f"id: {version}\nevent: snapshot\ndata: {got[2] if public else got[1]}\n\n"
+            yield got[2] if public else got[1]
     finally:
         poll_hub.unwatch(poll_id)

@@ -43,6 +43,8 @@ def _vote_limit() -> str:
 
 
 def wants_json() -> bool:
+    if request.headers.get("Accept") == "application/json":  # poll.js; skips the parsing
+        return True
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 

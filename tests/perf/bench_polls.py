@@ -1013,6 +1013,8 @@ def print_result(r: dict, args) -> None:
          f"{r['fanout']['gunicorn'] / r['fanout']['seconds']:.2f} cores = "
          f"{1e6 * r['fanout']['gunicorn'] / (r['fanout']['signals'] * n):.0f} µs per stream "
          "update", "", ""),
+        ("  the phones reading those updates",
+         f"{r['fanout']['phones'] / r['fanout']['seconds']:.2f} cores", "", ""),
         (f"vote capacity ({m} more votes, {c} keep-alive conns)",
          f"{r['cap_votes']['rate']:.0f} /s, p50 {ms(r['cap_votes']['p50'])}, "
          f"{len(r['cap_votes']['errors'])} failed", "", ""),
