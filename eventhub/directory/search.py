@@ -222,6 +222,10 @@ class Result:
 
 
 WORD = re.compile(r"\w+", re.UNICODE)
+# PostgreSQL: the full-text index's second column says which documents hold the words in
+# their title (SQLite asks FTS5 for the title column instead).
+TITLE_DOCS = DOCS.alias("title_docs")
+TITLE_EXPR = "to_tsvector('simple', title_docs.title)"
 
 
 def words_of(text: str) -> list[str]:
@@ -232,16 +236,57 @@ def words_of(text: str) -> list[str]:
 def search(event_id: int, q: Query) -> Result:
     """Documents matching every word (as prefixes) and every filter, best first.
 
-    People are limited to this event's participants who consent right now.
+    People are limited to this event's participants who consent right now. "Best" is
+    cheap to compute for any number of matches: documents whose title holds every word
+    first, then shorter documents (where the words weigh more), then by title.
     """
     conn = db.session.connection()
     docs = DOCS.c
-    visible_person = exists().where(
-        Registration.id == docs.ref_id, Registration.event_id == event_id,
-        Registration.directory_consent_at.is_not(None), Registration.status != CANCELLED)
-    kinds = [k for k in q.kinds if k in KINDS] or list(KINDS)
-    conds = [docs.kind.in_(kinds),
-             or_(docs.kind != PERSON, and_(docs.event_id == event_id, visible_person))]
+    stmt = select(docs.kind, docs.ref_id, docs.title, docs.organization_id, docs.status)
+    words = words_of(q.text)
+    conds = _filters(event_id, q, per_match=bool(words))
+    if not words:
+        stmt = stmt.where(*conds).order_by(docs.kind, docs.title)
+    elif conn.dialect.name == "postgresql":
+        # The planner prices the recheck as a tsvector per row, so common words would
+        # switch on JIT compilation, which takes longer than the query itself.
+        conn.execute(sql_text("SET LOCAL jit = off"))
+        # Both expressions as literal SQL, so that they match the index's columns even
+        # in a generic (prepared) plan; only the tsquery is a parameter.
+        tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+        in_title = select(TITLE_DOCS.c.id).where(literal_column(TITLE_EXPR).op("@@")(tsq))
+        stmt = stmt.where(literal_column(FTS_EXPR).op("@@")(tsq), *conds).order_by(
+            docs.id.in_(in_title).desc(), func.length(docs.body), docs.title)
+    else:
+        phrases = " ".join('"' + w.replace('"', "") + '"*' for w in words)
+        in_title = sql_text("SELECT rowid FROM search_fts WHERE search_fts MATCH :in_title")\
+            .bindparams(in_title=f"title : ({phrases})").columns(DOCS.c.id)
+        stmt = (stmt.join(sql_text("search_fts"), sql_text("search_fts.rowid = search_docs.id"))
+                .where(sql_text("search_fts MATCH :match").bindparams(match=phrases), *conds)
+                .order_by(docs.id.in_(in_title).desc(), func.length(docs.body), docs.title))
+    rows = conn.execute(stmt.limit(q.limit + 1).offset(q.offset)).all()
+    hits = [Hit(*row) for row in rows[:q.limit]]
+    return Result(hits=hits, more=len(rows) > q.limit)
+
+
+def _filters(event_id: int, q: Query, per_match: bool) -> list:
+    """The facet filters, and people only where their registration allows it now.
+
+    ``per_match``: look each matching person up by primary key (a scalar subquery), so
+    the cost follows the matches whatever plan PostgreSQL has cached; without words most
+    people match, and EXISTS lets it hash the event's consenting registrations once.
+    """
+    docs = DOCS.c
+    allowed = (Registration.id == docs.ref_id, Registration.event_id == event_id,
+               Registration.directory_consent_at.is_not(None), Registration.status != CANCELLED)
+    if per_match:
+        visible_person = select(Registration.id).where(*allowed).scalar_subquery().is_not(None)
+    else:
+        visible_person = exists().where(*allowed)
+    kinds = [k for k in q.kinds if k in KINDS]
+    conds = [or_(docs.kind != PERSON, and_(docs.event_id == event_id, visible_person))]
+    if kinds and set(kinds) != set(KINDS):
+        conds.append(docs.kind.in_(kinds))
     if q.org_kind:
         conds.append(docs.org_kind == q.org_kind)
     if q.region:
@@ -252,20 +297,4 @@ def search(event_id: int, q: Query) -> Result:
         conds.append(docs.categories.like(f"% {q.category} %"))
     if q.status:
         conds.append(docs.status == q.status)
-    stmt = select(docs.kind, docs.ref_id, docs.title, docs.organization_id, docs.status)
-    words = words_of(q.text)
-    if words and conn.dialect.name == "postgresql":
-        tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
-        vector = literal_column(FTS_EXPR)
-        stmt = stmt.where(vector.op("@@")(tsq), *conds).order_by(
-            func.ts_rank(vector, tsq).desc(), docs.title)
-    elif words:
-        match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
-        stmt = (stmt.join(sql_text("search_fts"), sql_text("search_fts.rowid = search_docs.id"))
-                .where(sql_text("search_fts MATCH :match").bindparams(match=match), *conds)
-                .order_by(sql_text("search_fts.rank"), docs.title))
-    else:
-        stmt = stmt.where(*conds).order_by(docs.kind, docs.title)
-    rows = conn.execute(stmt.limit(q.limit + 1).offset(q.offset)).all()
-    hits = [Hit(*row) for row in rows[:q.limit]]
-    return Result(hits=hits, more=len(rows) > q.limit)
+    return conds
