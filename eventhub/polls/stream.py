@@ -92,13 +92,14 @@ class PollHub:
         No timeout per wait: with thousands of streams, arming and cancelling a timer on
         every update was a good part of an update's cost; the ticker wakes them instead.
         """
-        with self.lock:
+        # No lock: the Event is read before the snapshot, and the ticker stores a snapshot
+        # before it swaps and sets the Event, so a newer snapshot is either seen here or
+        # wakes this wait.
+        newer = self.published[poll_id]  # the caller watches this poll
+        current = self.snapshots.get(poll_id)
+        if current is None or current[0] <= after_version:
+            newer.wait()
             current = self.snapshots.get(poll_id)
-            if current is not None and current[0] > after_version:
-                return current
-            newer = self.published[poll_id]  # the caller watches this poll
-        newer.wait()
-        current = self.snapshots.get(poll_id)  # one dict read: no lock needed
         return current if current is not None and current[0] > after_version else None
 
     # Ticker -----------------------------------------------------------------------------

@@ -151,6 +151,64 @@ class Phone:
     vote: dict | None = None
 
 
+SNAPSHOT_MARK = b"event: snapshot\ndata: "
+
+
+class SSEReader(asyncio.Protocol):
+    """One phone's result stream, read straight off the socket. The server writes every
+    SSE message as one HTTP chunk, so a snapshot is the bytes between ``SNAPSHOT_MARK``
+    and the blank line after it; chunk-size lines and heartbeats fall between them."""
+
+    def __init__(self, client: PhoneClient, phone: Phone, request: bytes,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.client, self.phone, self.request = client, phone, request
+        self.opened: asyncio.Future = loop.create_future()  # first snapshot
+        self.closed: asyncio.Future = loop.create_future()
+        self.gate_released = False
+        self.buf = b""
+        self.headers_done = False
+
+    def connection_made(self, transport) -> None:
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buf = self.buf + data
+        if not self.headers_done:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = buf
+                return
+            if not buf.startswith(b"HTTP/1.1 200"):
+                self.phone.stream_error = f"GET stream {buf[:12].decode(errors='replace')}"
+                self._finish()
+                return
+            self.headers_done, buf = True, buf[end + 4:]
+        pos = 0
+        while (start := buf.find(SNAPSHOT_MARK, pos)) >= 0:
+            end = buf.find(b"\n\n", start)
+            if end < 0:
+                pos = start
+                break
+            self.client.on_snapshot(self.phone, buf[start + len(SNAPSHOT_MARK):end], now)
+            if not self.opened.done():
+                self.opened.set_result(None)
+            pos = end + 2
+        else:
+            pos = max(pos, len(buf) - len(SNAPSHOT_MARK))  # a mark may be cut in two
+        self.buf = buf[pos:]
+
+    def connection_lost(self, exc) -> None:
+        if exc is not None and self.phone.stream_error is None:
+            self.phone.stream_error = f"{type(exc).__name__}: {exc}"
+        self._finish()
+
+    def _finish(self) -> None:
+        for future in (self.opened, self.closed):
+            if not future.done():
+                future.set_result(None)
+
+
 class PhoneClient:
     """One client process: a share of the phones, driven by commands on stdin."""
 
@@ -185,14 +243,11 @@ class PhoneClient:
         threading.Thread(target=self._read_stdin, args=(loop,), daemon=True).start()
         # keepalive_timeout below gunicorn's --keep-alive, so a reused connection is open.
         requests = aiohttp.TCPConnector(limit=0, keepalive_timeout=3.0)
-        streams = aiohttp.TCPConnector(limit=0, force_close=True)
         jar = aiohttp.DummyCookieJar()  # every phone sends its own cookies
         async with aiohttp.ClientSession(
                 self.base, connector=requests, cookie_jar=jar,
-                timeout=aiohttp.ClientTimeout(total=120)) as http, aiohttp.ClientSession(
-                self.base, connector=streams, cookie_jar=aiohttp.DummyCookieJar(),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=60)) as sse:
-            self.http, self.sse = http, sse
+                timeout=aiohttp.ClientTimeout(total=120)) as http:
+            self.http = http
             t0 = time.monotonic()
             gate = asyncio.Semaphore(self.spec["setup_concurrency"])
             joined = await asyncio.gather(*(self.join(p, gate) for p in self.phones))
@@ -251,37 +306,37 @@ class PhoneClient:
         return None
 
     async def stream(self, phone: Phone, gate: asyncio.Semaphore) -> None:
-        url = f"/j/{self.code}/polls/{self.poll_id}/stream"
-        headers = {"Cookie": cookie_header(phone.cookies), "Accept": "text/event-stream"}
-        opened = False
+        """Hold the result stream. Read with a plain asyncio protocol rather than aiohttp:
+        the phones share this machine's cores with the server, and aiohttp's per-message
+        wake-ups cost the phones about as much CPU as the server spends sending."""
+        loop = asyncio.get_running_loop()
+        request = (f"GET /j/{self.code}/polls/{self.poll_id}/stream HTTP/1.1\r\n"
+                   f"Host: 127.0.0.1:{self.spec['port']}\r\nAccept: text/event-stream\r\n"
+                   f"Cookie: {cookie_header(phone.cookies)}\r\n\r\n").encode()
+        protocol = SSEReader(self, phone, request, loop)
         await gate.acquire()
+        transport = None
         try:
-            async with self.sse.get(url, headers=headers) as resp:
-                if resp.status != 200:
-                    phone.stream_error = f"GET stream {resp.status}"
-                    return
-                buf = b""
-                async for chunk in resp.content.iter_any():
-                    now = time.monotonic()
-                    buf += chunk
-                    while (end := buf.find(b"\n\n")) >= 0:
-                        block, buf = buf[:end], buf[end + 2:]
-                        if b"event: snapshot" in block:
-                            self.on_snapshot(phone, block, now)
-                            if not opened:
-                                opened = True
-                                gate.release()
+            transport, _ = await asyncio.wait_for(loop.create_connection(
+                lambda: protocol, "127.0.0.1", self.spec["port"]), 60)
+            await protocol.opened
+            gate.release()
+            protocol.gate_released = True
+            await protocol.closed
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - counted
-            phone.stream_error = f"{type(exc).__name__}: {exc}"
+            phone.stream_error = phone.stream_error or f"{type(exc).__name__}: {exc}"
         finally:
             phone.stream_closed = True
-            if not opened:
+            if transport is not None:
+                transport.close()
+            if not protocol.gate_released:
                 gate.release()
 
-    def on_snapshot(self, phone: Phone, block: bytes, now: float) -> None:
-        match = VOTERS_RE.search(block)
+    def on_snapshot(self, phone: Phone, data: bytes, now: float) -> None:
+        """One snapshot event; ``data`` is its JSON."""
+        match = VOTERS_RE.search(data)
         voters = int(match.group(1)) if match else -1
         phone.snapshots += 1
         phone.voters = voters
@@ -293,7 +348,6 @@ class PhoneClient:
         for target in self.targets:
             if voters >= target and target not in phone.final_at:
                 phone.final_at[target] = now
-                data = block[block.index(b"data: ") + 6:].split(b"\n", 1)[0]
                 snap = json.loads(data)
                 phone.final_counts[target] = [o["count"] for o in snap.get("options", [])]
 
