@@ -19,8 +19,9 @@ What it does, by itself:
 3. ``--phones`` simulated phones (asyncio + aiohttp, split over ``--client-procs``
    processes) each open ``GET /j/<code>`` (the signed ``eh_voter`` cookie, the session
    cookie, the form's CSRF token and the vote token bound to the voter cookie), then
-   open the result stream ``GET /j/<code>/polls/<id>/
-   stream`` and keep it. The run goes on once every stream has its first snapshot;
+   open the result stream ``GET /j/<code>/polls/<id>/stream`` and keep it (read with a
+   plain asyncio protocol, not aiohttp: the phones share the cores with the server).
+   The run goes on once every stream has its first snapshot;
 4. fan-out alone: a "changed" signal through Redis every 0.25 s for ``--fanout-seconds``,
    no votes; gunicorn's CPU divided by the stream updates = the cost of one update;
 5. the vote: each phone posts exactly one vote the way ``poll.js`` does (the form's
@@ -32,10 +33,11 @@ What it does, by itself:
    with ``voters == phones`` arrived, measured from the last vote's response. Then
    lost = phones − votes in the database;
 6. capacity, in the same run, with the phones' streams still open: ``--concurrency``
-   keep-alive connections post ``--capacity-votes`` more votes (new voters; their
-   ``eh_voter`` cookies are signed here with the bench's SECRET_KEY) back to back on the
-   same poll, then fetch the bare endpoint ``GET /static/favicon.svg`` (Flask's static
-   route: a constant file, no database) the same number of times the same way, and
+   keep-alive connections post ``--capacity-votes`` more votes as poll.js does (new
+   voters; their ``eh_voter`` cookies and vote tokens are made here with the bench's
+   SECRET_KEY) back to back on the same poll, then fetch the bare endpoint
+   ``GET /static/favicon.svg`` (Flask's static route: a constant file, no database) the
+   same number of times the same way, and
    ``GET /healthz`` (one ``SELECT 1``) for comparison. ratio = vote capacity / bare
    capacity: the phones' own votes/s cannot exceed what they offer (phones / window), so
    it would not say how close a vote gets to the bare endpoint. The streams must then show
@@ -52,11 +54,6 @@ with 2100 threads each (a held stream occupies a thread, and nothing makes gunic
 workers share the connections evenly, so each worker needs threads for all streams plus
 the votes). ``--variants a,b`` runs everything (fresh event, fresh gunicorn) once per
 setup and prints a comparison.
-
-A setup ending in ``+lean`` (e.g. ``gevent:2+lean``) is an experiment, not the app as
-built: ``tests/perf/_polls_whatif.py`` swaps in a vote view that does the same checks in
-one SQL statement (see there), to show what a cheaper vote path would buy. Such a run
-never counts as meeting the targets.
 
 ``--profile DIR`` samples every worker with py-spy (``--gil``: the thread holding the
 interpreter) during the fan-out, from the vote until every stream is final, and during
@@ -471,21 +468,14 @@ def count_votes(pg_url: str, db_name: str, poll_id: int) -> dict[int, int]:
 # Server ---------------------------------------------------------------------------------
 
 
-WHAT_IFS = ("lean",)
-
-
-def parse_server(spec: str) -> tuple[str, int, int, str]:
-    """``gevent:2`` -> (gevent, 2 workers, 0, ""); ``gthread:2x2300`` -> (gthread, 2, 2300,
-    ""); ``gevent:2+lean`` -> (gevent, 2, 0, "lean")."""
-    spec, _, what_if = spec.partition("+")
+def parse_server(spec: str) -> tuple[str, int, int]:
+    """``gevent:2`` -> (gevent, 2 workers, 0); ``gthread:2x2300`` -> (gthread, 2, 2300)."""
     kind, _, rest = spec.partition(":")
     workers, _, threads = rest.partition("x")
     if kind not in ("gevent", "gthread") or not workers.isdigit() or (
             kind == "gthread") != threads.isdigit():
         raise argparse.ArgumentTypeError(f"bad server {spec!r}: gevent:N or gthread:NxT")
-    if what_if and what_if not in WHAT_IFS:
-        raise argparse.ArgumentTypeError(f"unknown experiment {what_if!r}: {WHAT_IFS}")
-    return kind, int(workers), int(threads or 0), what_if
+    return kind, int(workers), int(threads or 0)
 
 
 def free_port() -> int:
@@ -500,7 +490,7 @@ def _server_limits() -> None:  # preexec_fn: runs in the child before gunicorn s
 
 class Server:
     def __init__(self, spec: str, db_url: str, redis_url: str, instance: Path, phones: int):
-        kind, workers, threads, what_if = parse_server(spec)
+        kind, workers, threads = parse_server(spec)
         self.spec, self.workers = spec, workers
         self.port = free_port()
         gunicorn = Path(sys.executable).parent / "gunicorn"
@@ -512,22 +502,17 @@ class Server:
                "--log-level", "warning"]
         if kind == "gthread":
             cmd += ["--threads", str(threads)]
-        if what_if:
-            cmd += ["-c", str(Path(__file__).resolve().parent / "_polls_whatif.py")]
         cmd.append("wsgi:app")
         env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="bench",
                    RATELIMIT_ENABLED="false", EVENTHUB_INSTANCE=str(instance),
                    MAIL_BACKEND="folder", MAIL_DELIVER_IN_PROCESS="false",
                    PYTHONUNBUFFERED="1")
         env.pop("EVENTHUB_ENV", None)
-        if what_if:
-            env["BENCH_WHATIF"] = what_if
-        self.what_if = what_if
         self.log = open(instance / f"gunicorn-{secrets.token_hex(3)}.log", "w+b")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=_server_limits)
-        self.command = " ".join([f"BENCH_WHATIF={what_if}"] * bool(what_if) + [
+        self.command = " ".join([
             "DATABASE_URL=… REDIS_URL=… SECRET_KEY=bench RATELIMIT_ENABLED=false", *cmd])
 
     def worker_pids(self) -> list[int]:
@@ -866,7 +851,6 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
     result: dict = {"server": spec, "phones": n}
     server = Server(spec, f"{args.pg}/{db_name}", args.redis, instance, n)
     result["command"] = server.command
-    result["what_if"] = server.what_if
     clients = None
     try:
         server.wait_ready()
@@ -1156,9 +1140,6 @@ async def main_async(args, db_name: str, instance: Path) -> int:
     if len(results) > 1:
         print_comparison(results)
     first = results[0]
-    if first.get("what_if"):
-        print(f"\n{first['server']} is an experiment, not the app as built: no target is met.")
-        return 1
     return 0 if "checks" in first and all(first["checks"].values()) else 1
 
 
