@@ -409,3 +409,27 @@ def test_organizers_correct_any_experience_and_profiles_show_what_people_look_fo
     as_(bo, world, "bo")
     page = bo.get(f"/e/netvaerk/directory/people/{world['anna']}").get_data(as_text=True)
     assert "Vil gerne vide mere om" in page and "Skærmbesøg" in page
+
+
+def test_interest_buttons_under_a_poll_on_a_session_that_presents_solutions(
+        app, client, world):
+    from eventhub.polls.models import Poll, PollOption
+
+    with app.app_context():
+        event = db.session.get(Registration, world["anna"]).event
+        poll = Poll(event_id=world["event"], session_id=world["session"], kind="single",
+                    question="Ville I bruge skærmbesøg?", status="open", audience="anyone",
+                    options=[PollOption(label="Ja", position=1),
+                             PollOption(label="Nej", position=2)])
+        db.session.add(poll)
+        db.session.commit()
+        code = event.join_code
+    assert "Vil vide mere" not in client.get(f"/j/{code}").get_data(as_text=True)
+    as_(client, world, "anna")
+    page = client.get(f"/j/{code}").get_data(as_text=True)
+    assert "Løsningerne fra dette programpunkt" in page and "Vil vide mere" in page
+    marked = client.post(f"/e/netvaerk/directory/solutions/{world['solution']}/interest",
+                         data={"kind": "learn", "source": "poll", "back": f"/j/{code}"})
+    assert marked.location.endswith(f"/j/{code}")
+    with app.app_context():
+        assert db.session.scalar(select(Interest.source)) == "poll"

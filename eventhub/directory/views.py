@@ -28,6 +28,7 @@ from eventhub.events import services as events
 from eventhub.events.models import MUNICIPALITY, REGION, Organization
 from eventhub.extensions import db, limiter
 from eventhub.forms import ActionForm
+from eventhub.polls.views import poll_panels
 from eventhub.programme.views import session_panels
 from eventhub.registration.views import current_registration
 
@@ -52,6 +53,24 @@ hooks.manage_panels.append(hooks.Panel(
     "directory/_manage_panel.html",
     lambda event, user: {} if events.has_role(user, event, "organizer") else None, 40))
 session_panels.append(hooks.Panel("directory/_session_panel.html", _session_panel, 10))
+
+
+def _poll_panel(poll, event) -> dict | None:
+    """Under a poll on a session that presents solutions: the interest buttons."""
+    if poll.session_id is None:
+        return None
+    from eventhub.programme.models import Session
+
+    session = db.session.get(Session, poll.session_id)
+    shown = services.presentations_of_session(session) if session else []
+    reg = current_registration(event)
+    if not shown or reg is None:  # marking needs a participant
+        return None
+    return {"presentations": shown, "marks": services.interests_of(reg), "reg": reg,
+            "form": ActionForm(), "source": "poll", "poll": poll}
+
+
+poll_panels.append(hooks.Panel("directory/_poll_panel.html", _poll_panel, 10))
 
 
 def _contact_limit() -> str:

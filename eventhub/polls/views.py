@@ -37,6 +37,8 @@ def _public_panel(event, user) -> dict | None:
 
 
 hooks.public_panels.append(hooks.Panel("polls/_event_panel.html", _public_panel, 30))
+# Domains above polls add under a poll on the join page: context(poll, event).
+poll_panels: list[hooks.Panel] = []
 
 
 def _vote_limit() -> str:
@@ -88,6 +90,7 @@ def join(code: str):
             "poll": poll, "snap": snap, "mine": services.my_vote(
                 poll, voters.voter_key_or_none(poll, event)),
             "chart": _chart(poll, snap),
+            "panels": hooks.render_panels(poll_panels, poll, event),
         })
     try:
         voter_id = voters.anonymous_id()
