@@ -66,6 +66,15 @@ def _listed_at(event_id: int):
             Registration.directory_consent_at.is_not(None))
 
 
+def _marked(event_id: int, solution_ids: set[int], kind: str):
+    """(listed person, solution id) for everyone here who marked these solutions so."""
+    return db.session.execute(
+        select(Registration, Interest.solution_id)
+        .join(Interest, Interest.registration_id == Registration.id)
+        .where(Interest.solution_id.in_(solution_ids), Interest.kind == kind,
+               *_listed_at(event_id)))
+
+
 def _words(text: str) -> set[str]:
     return {w.casefold() for w in re.findall(r"\w{5,}", text or "")}
 
@@ -109,22 +118,14 @@ def people_to_meet(me: Registration, limit: int = 10) -> list[Match]:
                 m.add(WEIGHT[exp.status] + bonus,
                       _runs(exp.status, org_name, names[exp.solution_id]), exp.solution_id)
         # 2. People who said "we use this" about what I want to know more about.
-        for person, sid in db.session.execute(
-                select(Registration, Interest.solution_id)
-                .join(Interest, Interest.registration_id == Registration.id)
-                .where(Interest.solution_id.in_(wanted), Interest.kind == USE,
-                       *_listed_at(event_id))):
+        for person, sid in _marked(event_id, wanted, USE):
             m = match(person)
             if m is not None:
                 m.add(2.0, _("%(name)s bruger %(solution)s, som du vil vide mere om",
                              name=person.name, solution=names[sid]), sid)
     # 3. People who want to know more about what we run: I can help them.
     if ours:
-        for person, sid in db.session.execute(
-                select(Registration, Interest.solution_id)
-                .join(Interest, Interest.registration_id == Registration.id)
-                .where(Interest.solution_id.in_(ours), Interest.kind == LEARN,
-                       *_listed_at(event_id))):
+        for person, sid in _marked(event_id, ours, LEARN):
             m = match(person)
             if m is not None:
                 m.add(1.5, _("%(name)s vil vide mere om %(solution)s, som I bruger",
