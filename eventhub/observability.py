@@ -29,6 +29,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from sqlalchemy import func, select, text
+from werkzeug.wsgi import ClosingIterator
 
 from eventhub.extensions import csrf, db
 
@@ -275,7 +276,9 @@ def init_app(app: Flask) -> None:
         counters.latency.labels(endpoint).observe(seconds)
         if response.mimetype == "text/event-stream":
             counters.streams.inc()
-            response.call_on_close(counters.streams.dec)
+            # Not call_on_close: a direct-passthrough response hands its iterable to the
+            # server unwrapped, so only a wrapper's close() is sure to run.
+            response.response = ClosingIterator(response.response, counters.streams.dec)
         if app.config.get("LOG_REQUESTS", True):
             log.disabled = False  # a migration run in this process (demo) may have muted it
             log.info(json.dumps({
