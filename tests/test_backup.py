@@ -118,7 +118,7 @@ def test_backup_and_restore_into_an_empty_database_keeps_every_row(app, runner, 
         drop()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.postgres_only
 def test_postgresql_to_sqlite_and_back(app, runner, tmp_path):
     fill(app)
     before = snapshot(app)

@@ -253,7 +253,7 @@ class _TcpGate:
         self.conns.clear()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the PostgreSQL outage needs DATABASE_URL")
+@pytest.mark.postgres_only
 def test_database_outage_gives_a_danish_503_quickly_and_heals(database_uri, tmp_path):
     from sqlalchemy.engine import make_url
 
