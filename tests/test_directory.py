@@ -433,3 +433,14 @@ def test_interest_buttons_under_a_poll_on_a_session_that_presents_solutions(
     assert marked.location.endswith(f"/j/{code}")
     with app.app_context():
         assert db.session.scalar(select(Interest.source)) == "poll"
+
+
+def test_contact_requests_are_rate_limited_with_a_danish_page(app, client, world):
+    app.config["RATELIMIT_CONTACT"] = "2 per hour"
+    as_(client, world, "anna")
+    url = f"/e/netvaerk/directory/people/{world['bo']}/contact"
+    assert client.post(url, data={"message": "Hej Bo"}).status_code == 302
+    assert client.post(url, data={"message": "Hej igen"}).status_code == 422
+    limited = client.post(url, data={"message": "En gang til"})
+    assert limited.status_code == 429
+    assert "For mange" in limited.get_data(as_text=True)
