@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from eventhub.extensions import db
 from eventhub.polls.models import Poll, PollOption, Vote
-from tests.conftest import Client
+from tests.conftest import CSRF_RE, Client
 from tests.helpers import PASSWORD, login, make_event, make_registration, make_user
 
 
@@ -253,6 +253,46 @@ def test_results_hidden_from_phones_until_shown(app, organizer):
     assert hidden["hidden"] and "options" not in hidden and hidden["voters"] == 1
     organizer.post(f"/manage/e/dag/polls/{poll_id}/show", data={})
     assert phone(app).get(url).json["options"][0]["count"] == 1
+
+
+def test_join_page_is_kept_per_content_with_each_visitors_own_tokens(app, organizer):
+    """The join page is rendered once per content (polls, tallies, language) and kept;
+    each visitor still gets their own CSRF field, vote token and cookie, and a vote, a
+    shown result or a closed poll changes what the next visitor sees."""
+    from eventhub.polls import views
+
+    poll_id = make_poll(app)
+    a, b, _c = option_ids(app, poll_id)
+    url = f"/j/{join_code(app)}"
+    vote_token = re.compile(r'data-vote-token="([0-9a-f]+)"')
+
+    def fresh() -> tuple[Client, str]:
+        visitor = Client(app, app.response_class)
+        return visitor, visitor.get(url).get_data(as_text=True)
+
+    first, page1 = fresh()
+    kept = len(views.join_pages.items)
+    second, page2 = fresh()
+    assert len(views.join_pages.items) == kept  # the second page came from the cache
+    assert views.CSRF_SLOT not in page2 and views.VOTE_TOKEN_SLOT not in page2
+    assert vote_token.search(page1)[1] != vote_token.search(page2)[1]
+    assert CSRF_RE.search(page1)[1] != CSRF_RE.search(page2)[1]
+    # each page's token is the one for its own cookie: both votes count
+    for visitor, page, choice in ((first, page1, a), (second, page2, b)):
+        headers = {"Accept": "application/json", "Origin": "http://localhost",
+                   "X-Vote-Token": vote_token.search(page)[1]}
+        assert cast(visitor, app, poll_id, choice, headers=headers).json["ok"]
+    assert "Du har stemt" in first.get(url).get_data(as_text=True)  # their own vote
+    page = fresh()[1]
+    assert "Du har stemt" not in page and '<span data-voters-count>2</span>' in page
+    assert "Resultatet vises på skærmen." in page
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/show", data={})
+    page = fresh()[1]
+    assert "Resultatet vises på skærmen." not in page and "1 (50 %)" in page
+    cast(phone(app), app, poll_id, a)
+    assert "2 (67 %)" in fresh()[1]
+    organizer.post(f"/manage/e/dag/polls/{poll_id}/close", data={})
+    assert "Spørgsmål single" not in fresh()[1]
 
 
 def test_json_results_with_etag(app, organizer):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
+import threading
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,18 +17,24 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from eventhub.documents import qr_png
 from eventhub.errors import DomainError
 from eventhub.events import hooks
+from eventhub.events.models import Event
 from eventhub.extensions import csrf, db, limiter
 from eventhub.forms import ActionForm
 from eventhub.polls import ballots, charts, services, stream, voters
-from eventhub.polls.models import KIND_LABELS, OPEN
+from eventhub.polls.models import KIND_LABELS, MULTIPLE, OPEN, SINGLE, Poll
 from eventhub.polls.tally import etag_of, public_view, snapshot
 from eventhub.realtime import broker
 
@@ -79,17 +88,83 @@ def join_form():
     return render_template("polls/join_form.html")
 
 
+class _Recent:
+    """A small least-recently-used map for this process (safe under threads and gevent)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# The join page. Thousands of phones open it within a minute, and all of it but the
+# visitor's CSRF field, vote token and own vote is the same for everyone who sees the
+# same polls with the same tallies. So the page is rendered with slots for the two
+# tokens and kept, keyed by everything it shows (the polls as loaded, each public
+# snapshot's ETag, the language, the query string), never by time: an entry is either
+# exactly right or never looked up again, on any number of instances. Pages with
+# something of the visitor's own (a vote, a panel, a flash message, a signed-in user)
+# are rendered the same way but not kept. Charts are kept by snapshot ETag too.
+_SLOT = secrets.token_hex(8)
+CSRF_SLOT = f"eh-csrf-slot-{_SLOT}"
+VOTE_TOKEN_SLOT = f"eh-vote-slot-{_SLOT}"
+join_pages = _Recent(64)
+charts_by_etag = _Recent(256)
+
+
+class _SlotForm:
+    """Stands in for ``ActionForm`` while the page is rendered: its CSRF field is a slot."""
+
+    csrf_token = Markup(CSRF_SLOT)
+
+
+def _poll_shape(poll) -> tuple:
+    """What the join page shows of a poll besides its snapshot."""
+    options = tuple((o.id, o.label) for o in poll.options) \
+        if poll.kind in (SINGLE, MULTIPLE) else ()
+    return (poll.id, poll.kind, poll.question, poll.status, poll.max_choices,
+            poll.allow_change, poll.scale_min, poll.scale_max, options)
+
+
+# Built once: composing the statement cost more than running it.
+_OPEN_POLLS = (select(Poll).join(Event, Poll.event_id == Event.id)
+               .where(Event.join_code == bindparam("code"), Poll.status == OPEN)
+               .options(contains_eager(Poll.event), joinedload(Poll.options))
+               .order_by(Poll.position, Poll.id))
+
+
+def _open_polls(code: str):
+    """(event, its open polls with their options) in one round trip; when no poll is
+    open, the event alone (``services.event_by_join_code``: a 404 for an unknown code)."""
+    polls = list(db.session.scalars(_OPEN_POLLS, {"code": (code or "").upper()}).unique())
+    if not polls or not polls[0].event.is_public:
+        return services.event_by_join_code(code), []
+    return polls[0].event, polls
+
+
 @bp.get("/j/<code>")
 def join(code: str):
-    event = services.event_by_join_code(code)
-    polls = services.polls_of(event, only_open=True)
+    event, polls = _open_polls(code)
     shown = []
     for poll in polls:
         snap = public_view(snapshot(poll))
+        etag = etag_of(snap)
         shown.append({
-            "poll": poll, "snap": snap, "mine": services.my_vote(
+            "poll": poll, "snap": snap, "etag": etag, "mine": services.my_vote(
                 poll, voters.voter_key_or_none(poll, event)),
-            "chart": _chart(poll, snap),
+            "chart": _chart(poll, snap, etag),
             "panels": hooks.render_panels(poll_panels, poll, event),
         })
     try:
@@ -99,9 +174,23 @@ def join(code: str):
     new_cookie = None
     if voter_id is None:
         new_cookie, voter_id = voters.new_voter()
-    response = current_app.make_response(render_template(
-        "polls/join.html", event=event, polls=shown, kind_labels=KIND_LABELS,
-        form=ActionForm(), vote_token=voters.vote_token(voter_id)))
+    key = None
+    if not (current_user.is_authenticated or session.get("_flashes")
+            or any(item["mine"] or item["panels"] for item in shown)):
+        key = (str(get_locale()), request.script_root, request.query_string, event.id,
+               event.title, event.join_code,
+               tuple((item["etag"], _poll_shape(item["poll"])) for item in shown))
+    page = join_pages.get(key) if key is not None else None
+    if page is None:
+        page = render_template("polls/join.html", event=event, polls=shown,
+                               kind_labels=KIND_LABELS, form=_SlotForm(),
+                               vote_token=VOTE_TOKEN_SLOT)
+        if key is not None:
+            join_pages.put(key, page)
+    if CSRF_SLOT in page:  # the visitor's own CSRF field (made only when the page has one)
+        page = page.replace(CSRF_SLOT, str(ActionForm().csrf_token))
+    page = page.replace(VOTE_TOKEN_SLOT, voters.vote_token(voter_id))
+    response = current_app.make_response(page)
     if new_cookie:
         response.set_cookie(voters.COOKIE, new_cookie, max_age=180 * 86400,
                             httponly=True, samesite="Lax",
@@ -109,9 +198,18 @@ def join(code: str):
     return response
 
 
-def _chart(poll, snap):
+def _chart(poll, snap, etag: str | None = None):
     if snap.get("hidden"):
         return None
+    key = (poll.id, etag or etag_of(snap))
+    chart = charts_by_etag.get(key)
+    if chart is None:
+        chart = _render_chart(poll, snap)
+        charts_by_etag.put(key, chart if chart is not None else False)
+    return chart or None
+
+
+def _render_chart(poll, snap):
     if "options" in snap:
         return charts.bar_chart(snap, poll.question)
     if "words" in snap:
