@@ -197,14 +197,14 @@ def introductions(actor, event: Event, limit: int = 20) -> list[Introduction]:
         Introduction.event_id == event.id).order_by(Introduction.id.desc()).limit(limit)))
 
 
-def introduce(actor, event: Event, solution_id: int, seeker_id: int,
-              runner_id: int) -> Introduction:
+def introduce(actor, event: Event, solution_id: int | None, seeker_id: int | None,
+              runner_id: int | None) -> Introduction:
     """Introduce two consenting participants by mail (through the outbox) and put the
     seeker's lead at "contacted"."""
     require_staff(actor, event)
-    solution = db.session.get(Solution, solution_id)
-    seeker = db.session.get(Registration, seeker_id)
-    runner = db.session.get(Registration, runner_id)
+    solution = db.session.get(Solution, solution_id) if solution_id else None
+    seeker = db.session.get(Registration, seeker_id) if seeker_id else None
+    runner = db.session.get(Registration, runner_id) if runner_id else None
     if solution is None or solution.status != APPROVED:
         raise ValidationError(_("Vælg en løsning fra kataloget."))
     if not (is_listed(seeker, event) and is_listed(runner, event)) or seeker.id == runner.id:
