@@ -89,6 +89,8 @@ def test_directory_is_for_the_events_participants_and_staff(app, client, world):
     page = client.get("/e/netvaerk/directory")
     assert page.status_code == 403
     assert "kun for arrangementets deltagere" in page.get_data(as_text=True)
+    # A stranger is offered the sign-in link that brings them back here.
+    assert "/login/link?next=/e/netvaerk/directory" in page.get_data(as_text=True)
     as_(client, world, "carl")  # a participant without consent may still look
     assert client.get("/e/netvaerk/directory").status_code == 200
     with app.app_context():

@@ -78,11 +78,32 @@ def _contact_limit() -> str:
     return current_app.config.get("RATELIMIT_CONTACT", "10 per hour;30 per day")
 
 
+class SignInNeeded(Forbidden):
+    """A visitor we do not know yet: the 403 page offers the sign-in link."""
+
+    def __init__(self, message: str, event) -> None:
+        super().__init__(message)
+        self.event = event
+
+
+@bp.errorhandler(SignInNeeded)
+def _sign_in_page(exc: SignInNeeded):
+    db.session.rollback()
+    return render_template("directory/sign_in.html", event=exc.event, message=exc.message,
+                           next_url=request.full_path.rstrip("?") if request.method == "GET" else
+                           url_for(".index", slug=exc.event.slug)), 403
+
+
 def _context(slug: str):
     """(event, my registration or None); 403 for anyone who may not use the directory."""
     event = events.get_event(slug, current_user)
     reg = current_registration(event)
-    services.require_access(event, current_user, reg)
+    try:
+        services.require_access(event, current_user, reg)
+    except Forbidden as exc:
+        if reg is None and not current_user.is_authenticated:
+            raise SignInNeeded(exc.message, event) from None
+        raise
     return event, reg
 
 
