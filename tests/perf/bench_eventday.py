@@ -33,9 +33,18 @@ middle of the vote window: its phones' streams drop and reconnect through nginx 
 other; its votes in flight fail and are retried there.
 
 Reported per setup: requests/s, p50/p99 and failures by kind during the rush, stream
-connects and reconnects, lost votes (phones − votes in the database; per option the
-counts must match what phones chose), and the time from the last vote's answer until
-each stream showed the final tally. Rate limits are off (all phones share 127.0.0.1).
+connects and reconnects, and the votes checked phone by phone against the database (each
+phone's voter key is in its signed cookie): lost (answered "ok" but not stored), wrong
+(stored with another option than the phone chose), unknown (stored for no phone), and
+never answered (the phone was still retrying when the bench stopped waiting, stored or
+not). The final tally is the database's per-option counts once every phone has its
+answer; "final tally after last vote" is, per stream, the time from the last vote's
+answer until the stream received a snapshot with exactly those counts (a stream that
+had them before the last answer arrived counts 0, and the number of such streams is
+printed). CPU seconds during the rush are split into the app instances, nginx,
+PostgreSQL, Redis, the bench itself (locust) and "other" (everything else on the
+machine: other people's work), with the load average at the start. Rate limits are off
+(all phones share 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -72,7 +81,7 @@ from tests.production_support import AppProcess, Nginx, RedisServer, free_port  
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TOKEN_RE = re.compile(r'data-vote-token="([^"]*)"')
-VOTERS_RE = re.compile(rb'"voters":\s*(\d+)')
+COUNT_RE = re.compile(rb'"count":\s*(\d+)')
 OPTIONS = ("Ejerskab", "Tid", "Budget", "Kompetencer")
 CAPACITY = 300
 
@@ -93,13 +102,11 @@ class Run:
         self.voted = 0
         self.last_vote_done = 0.0
         self.all_voted = GEvent()
-        self.finals: list[float] = []  # arrival of each stream's final tally
-        self.final_counts: list[list[int]] = []
+        self.phone_list: list[Phone] = []
         self.drops = 0
         self.reconnects: list[float] = []  # seconds from drop to a snapshot again
         self.vote_retries = 0
         self.vote_errors: dict[str, int] = {}
-        self.chosen: dict[int, int] = {}
         self.registered = 0
         self.seq = 0
         self.greenlets: list = []
@@ -124,6 +131,11 @@ class Phone(FastHttpUser):
         self.index = run.seq = run.seq + 1
         self.option = run.options[self.index % len(run.options)]
         self.vote_token = self.csrf = ""
+        self.voter_key: str | None = None  # "a:<id>", the id as signed in the cookie
+        self.answered = False  # the vote was answered "ok" (or "already voted" on a retry)
+        self.counts: tuple[int, ...] = ()  # per-option counts of the latest snapshot
+        self.counts_at = 0.0  # when this stream first received those counts
+        run.phone_list.append(self)
         for _ in range(5):
             with self.client.get(f"/j/{run.code}", name="join", catch_response=True) as resp:
                 if resp.status_code == 200:
@@ -135,7 +147,9 @@ class Phone(FastHttpUser):
                     break
                 resp.failure(f"join {resp.status_code}")
             gevent.sleep(1)
-        self.seen_final = False
+        for cookie in self.client.cookiejar:
+            if cookie.name == "eh_voter":
+                self.voter_key = "a:" + cookie.value.rsplit(".", 1)[0]
         run.greenlets.append(gevent.spawn(self.hold_stream))
 
     def cookies(self) -> str:
@@ -179,14 +193,9 @@ class Phone(FastHttpUser):
                             if dropped_at is not None:
                                 run.reconnects.append(time.perf_counter() - dropped_at)
                                 dropped_at = None
-                        match = VOTERS_RE.search(block)
-                        if match and int(match.group(1)) >= run.phones and not self.seen_final:
-                            self.seen_final = True
-                            run.finals.append(time.perf_counter())
-                            import json
-
-                            snap = json.loads(block.split(b"data: ", 1)[1])
-                            run.final_counts.append([o["count"] for o in snap["options"]])
+                        counts = tuple(int(n) for n in COUNT_RE.findall(block))
+                        if counts != self.counts:
+                            self.counts, self.counts_at = counts, time.perf_counter()
             except Exception as exc:  # noqa: BLE001 - counted, then reconnect like EventSource
                 if not got_snapshot:
                     fire("stream reconnect" if not first else "stream connect", started, exc)
@@ -196,7 +205,7 @@ class Phone(FastHttpUser):
                     sock.close()
                 except Exception:  # noqa: BLE001
                     pass
-                if run.rush_over.is_set() and self.seen_final:
+                if run.rush_over.is_set():
                     return
                 gevent.sleep(3.0 + random.random())
 
@@ -225,7 +234,7 @@ class Phone(FastHttpUser):
                 resp.failure(why)
             run.vote_retries += 1
             gevent.sleep(0.5)
-        run.chosen[self.option] = run.chosen.get(self.option, 0) + 1
+        self.answered = True
         run.voted += 1
         run.last_vote_done = max(run.last_vote_done, time.perf_counter())
         if run.voted >= run.phones:
@@ -327,16 +336,78 @@ def prepare(db_uri: str, instance: Path, index: int) -> dict:
     return out
 
 
-def db_figures(pg: str, name: str, poll_id: int, slug: str) -> tuple[dict[int, int], dict]:
+def stored_votes(pg: str, name: str, poll_id: int) -> dict[str, int]:
+    """voter key -> the option stored for it."""
     import psycopg
 
     with psycopg.connect(f"{pg}/{name}") as conn:
-        votes = dict(conn.execute("SELECT (value->>0)::int, count(*) FROM votes "
-                                  "WHERE poll_id = %s GROUP BY 1", (poll_id,)).fetchall())
+        return dict(conn.execute("SELECT voter_key, (value->>0)::int FROM votes "
+                                 "WHERE poll_id = %s", (poll_id,)).fetchall())
+
+
+def db_figures(pg: str, name: str, poll_id: int, slug: str) -> tuple[dict[str, int], dict]:
+    import psycopg
+
+    votes = stored_votes(pg, name, poll_id)
+    with psycopg.connect(f"{pg}/{name}") as conn:
         regs = dict(conn.execute(
             "SELECT r.status, count(*) FROM registrations r JOIN events e ON e.id = r.event_id "
             "WHERE e.slug = %s GROUP BY 1", (slug,)).fetchall())
     return votes, regs
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+GROUPS = ("app", "nginx", "postgres", "redis", "bench")
+
+
+def cpu_sample(app_pids: set[int], nginx_pid: int, redis_pid: int) -> dict:
+    """CPU seconds so far per process (grouped) and for the whole machine."""
+    procs = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, _, rest = f.read().rpartition(")")
+        except OSError:
+            continue
+        pid, comm, fields = int(entry), head.partition("(")[2], rest.split()
+        ppid, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+        if pid in app_pids or ppid in app_pids:
+            group = "app"
+        elif nginx_pid in (pid, ppid):
+            group = "nginx"
+        elif comm.startswith(("postgres", "postmaster")):
+            group = "postgres"  # the shared server: other people's queries count here too
+        elif pid == redis_pid:
+            group = "redis"
+        elif pid == os.getpid():
+            group = "bench"
+        else:
+            group = "other"
+        procs[pid] = (group, cpu)
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return {"procs": procs, "machine": (sum(values) - values[3] - values[4]) / TICKS,
+            "irq": (values[5] + values[6]) / TICKS, "at": time.perf_counter()}
+
+
+def cpu_split(before: dict, after: dict, into: dict[str, float]) -> None:
+    """Add the CPU seconds per group between two samples to ``into``; "other" is the
+    machine's busy time minus our groups and interrupts (kernel network work)."""
+    ours = 0.0
+    for pid, (group, cpu) in after["procs"].items():
+        old = before["procs"].get(pid)
+        used = cpu - (old[1] if old and old[0] == group else 0.0)
+        if group in GROUPS:
+            into[group] = into.get(group, 0.0) + used
+            ours += used
+    irq = after["irq"] - before["irq"]
+    into["irq"] = into.get("irq", 0.0) + irq
+    machine = after["machine"] - before["machine"]
+    into["machine"] = into.get("machine", 0.0) + machine
+    into["other"] = into.get("other", 0.0) + max(0.0, machine - ours - irq)
+    into["seconds"] = into.get("seconds", 0.0) + after["at"] - before["at"]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -347,7 +418,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def run_setup(label: str, n_instances: int, args, db_uri: str, pg: str, db_name: str,
-              redis_url: str, tmp: Path, index: int) -> dict:
+              redis_url: str, redis_pid: int, tmp: Path, index: int) -> dict:
     global RUN
     info = prepare(db_uri, tmp, index)
     env = {"DATABASE_URL": db_uri, "REDIS_URL": redis_url, "SECRET_KEY": "bench",
@@ -386,21 +457,37 @@ def run_setup(label: str, n_instances: int, args, db_uri: str, pg: str, db_name:
     environment.stats.reset_all()
     run.vote_t0 = time.perf_counter() + 0.5
     rush_started = time.perf_counter()
+    app_pids = {i.proc.pid for i in instances}
+    sample = lambda: cpu_sample(app_pids, nginx.proc.pid, redis_pid)  # noqa: E731
+    cpu: dict[str, float] = {}
+    load = os.getloadavg()
+    cpu_before = sample()
     run.rush.set()
     killed_at = None
     if n_instances > 1:
         def kill() -> None:
-            nonlocal killed_at
+            nonlocal killed_at, cpu_before
             gevent.sleep(max(0.0, run.vote_t0 + run.window / 2 - time.perf_counter()))
+            now = sample()  # the killed instance's CPU so far, before its processes go
+            cpu_split(cpu_before, now, cpu)
+            cpu_before = now
             killed_at = time.perf_counter()
             os.killpg(instances[-1].proc.pid, signal.SIGKILL)
         gevent.spawn(kill)
-    run.all_voted.wait(timeout=args.window + 120)
+    run.all_voted.wait(timeout=args.window + 180)
+    # The final tally: the database's counts once every phone has its answer (or the
+    # bench stopped waiting); then every stream must receive a snapshot with them.
     deadline = time.perf_counter() + 30
-    while len(run.finals) < args.phones and time.perf_counter() < deadline:
-        gevent.sleep(0.1)
+    while True:
+        stored = stored_votes(pg, db_name, info["poll_id"])
+        final = tuple(sum(1 for o in stored.values() if o == option)
+                      for option in info["options"])
+        if all(p.counts == final for p in run.phone_list) or time.perf_counter() > deadline:
+            break
+        gevent.sleep(0.5)
     run.rush_over.set()
     rush_seconds = time.perf_counter() - rush_started
+    cpu_split(cpu_before, sample(), cpu)
     stats = {name: (e.num_requests, e.num_failures, e.get_response_time_percentile(0.5),
                     e.get_response_time_percentile(0.99))
              for (name, _m), e in environment.stats.entries.items()}
@@ -410,11 +497,22 @@ def run_setup(label: str, n_instances: int, args, db_uri: str, pg: str, db_name:
     nginx.stop()
     for instance in instances:
         instance.stop()
-    finals = [max(0.0, t - run.last_vote_done) for t in run.finals]
-    expected = {o: run.chosen.get(o, 0) for o in info["options"]}
+    final = tuple(sum(1 for o in votes.values() if o == option) for option in info["options"])
+    phones = run.phone_list
+    keys = {p.voter_key for p in phones if p.voter_key}
+    after = [p.counts_at - run.last_vote_done for p in phones if p.counts == final]
     return {"label": label, "setup": setup_stats, "setup_seconds": setup_seconds,
-            "stats": stats, "rush_seconds": rush_seconds, "votes": votes, "regs": regs,
-            "expected": expected, "finals": finals, "run": run,
+            "stats": stats, "rush_seconds": rush_seconds, "regs": regs, "run": run,
+            "stored": len(votes),
+            "lost": sum(p.answered and p.voter_key not in votes for p in phones),
+            "wrong": sum(p.voter_key in votes and votes[p.voter_key] != p.option
+                         for p in phones),
+            "unknown": sum(key not in keys for key in votes),
+            "unanswered": sum(not p.answered for p in phones),
+            "unanswered_stored": sum(not p.answered and p.voter_key in votes
+                                     for p in phones),
+            "final": final, "finals": [max(0.0, a) for a in after],
+            "clamped": sum(a < 0 for a in after), "cpu": cpu, "load": load,
             "killed": None if killed_at is None else killed_at - run.vote_t0,
             "vote_seconds": run.last_vote_done - run.vote_t0 if run.voted else float("nan")}
 
@@ -426,10 +524,10 @@ def report(results: list[dict], args) -> bool:
           f"programme browsers; gunicorn gevent:{args.workers} per instance, PostgreSQL, Redis, "
           "all on this 2-core machine")
     labels = [r["label"] for r in results]
-    print(f"{'':34}" + "".join(f"{label:>26}" for label in labels))
+    print(f"{'':34}" + "".join(f"{label:>30}" for label in labels))
 
     def row(title: str, cells: list[str]) -> None:
-        print(f"  {title:32}" + "".join(f"{c:>26}" for c in cells))
+        print(f"  {title:32}" + "".join(f"{c:>30}" for c in cells))
 
     row("phones connected (setup s)", [f"{r['run'].connected} ({r['setup_seconds']:.0f} s)"
                                        for r in results])
@@ -448,19 +546,24 @@ def report(results: list[dict], args) -> bool:
         row(f"{kind} (req/s p50/p99 errors)", cells)
     ok = True
     for r in results:
-        stored = sum(r["votes"].values())
-        r["lost"] = args.phones - stored
-        r["counts_ok"] = r["votes"] == r["expected"]
-        ok &= r["lost"] == 0 and r["counts_ok"] and len(r["finals"]) == args.phones
-    row("votes stored / phones", [f"{sum(r['votes'].values())} / {args.phones}" for r in results])
-    row("lost votes", [f"{r['lost']}" + ("" if r["counts_ok"] else " (counts differ!)")
-                       for r in results])
+        r["counts_ok"] = r["lost"] == r["wrong"] == r["unknown"] == 0
+        ok &= (r["counts_ok"] and r["unanswered"] == 0 and r["stored"] == args.phones
+               and len(r["finals"]) == args.phones)
+    row("votes stored / phones", [f"{r['stored']} / {args.phones}" for r in results])
+    row("lost (answered ok, not stored)", [f"{r['lost']}" for r in results])
+    row("stored with another option", [f"{r['wrong']}" for r in results])
+    row("stored for no phone", [f"{r['unknown']}" for r in results])
+    row("never answered (of them stored)", [
+        f"{r['unanswered']} ({r['unanswered_stored']})" for r in results])
     row("vote retries (errors seen)", [f"{r['run'].vote_retries}" for r in results])
     row("votes: first to last answer", [f"{r['vote_seconds']:.1f} s" for r in results])
+    row("final tally (database)", ["/".join(map(str, r["final"])) for r in results])
     row("streams with the final tally", [f"{len(r['finals'])} / {args.phones}" for r in results])
     row("final tally after last vote", [
         f"p50 {pct(r['finals'], .5) * 1000:.0f} p99 {pct(r['finals'], .99) * 1000:.0f} "
         f"max {max(r['finals'] or [float('nan')]) * 1000:.0f} ms" for r in results])
+    row("  of them before the last answer", [
+        f"{r['clamped']} (counted 0)" for r in results])
     row("instance killed at", ["–" if r["killed"] is None else
                                f"vote window + {r['killed']:.1f} s" for r in results])
     row("streams dropped / reconnected", [
@@ -471,6 +574,14 @@ def report(results: list[dict], args) -> bool:
     row("registrations confirmed/waitlist", [
         f"{r['regs'].get('confirmed', 0)} / {r['regs'].get('waitlisted', 0)}"
         for r in results])
+    for r in results:
+        c = r["cpu"]
+        print(f"  {r['label']} CPU s in the rush ({c['seconds']:.0f} s, load average at start "
+              f"{r['load'][0]:.1f}): app {c.get('app', 0):.0f}, nginx {c.get('nginx', 0):.0f}, "
+              f"PostgreSQL {c.get('postgres', 0):.0f}, Redis {c.get('redis', 0):.0f}, bench "
+              f"(locust) {c.get('bench', 0):.0f}, interrupts {c.get('irq', 0):.0f}, other "
+              f"CPU {c.get('other', 0):.0f} ({c.get('other', 0) / max(c['seconds'], 1e-9):.2f} "
+              "cores)")
     for r in results:
         if r["run"].vote_errors:
             top = sorted(r["run"].vote_errors.items(), key=lambda kv: -kv[1])[:4]
@@ -488,7 +599,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="gevent workers per instance")
     parser.add_argument("--spawn-rate", type=float, default=40,
-                        help="phones joining per second (a join page costs ~40 ms of CPU)")
+                        help="phones joining per second")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--only", choices=("1", "2"), help="run one setup only")
     args = parser.parse_args()
@@ -515,7 +626,7 @@ def main() -> None:
         if args.only:
             setups = [setups[int(args.only) - 1]]
         results = [run_setup(label, n, args, db_uri, args.pg, db_name,
-                             f"redis://127.0.0.1:{redis.port}/0", tmp, i)
+                             f"redis://127.0.0.1:{redis.port}/0", redis.proc.pid, tmp, i)
                    for i, (label, n) in enumerate(setups)]
         ok = report(results, args)
     finally:
