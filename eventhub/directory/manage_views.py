@@ -3,9 +3,9 @@ and link sessions to the solutions they present."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from eventhub.directory import services
 from eventhub.directory.forms import PresentationForm, SolutionForm
@@ -13,18 +13,14 @@ from eventhub.directory.models import CATEGORIES, MATURITY
 from eventhub.directory.views import solution_data
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.programme import services as programme
 
-bp = Blueprint("manage_directory", __name__, url_prefix="/manage/e/<slug>/solutions")
+bp = staff_blueprint("manage_directory", __name__, "/manage/e/<slug>/solutions")
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in organizer (checked per page)."""
 
 
 def _event(slug: str):

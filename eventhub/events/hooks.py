@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Blueprint
+from flask_login import login_required
+
 from eventhub.events.models import Event
 
 
@@ -32,3 +35,16 @@ def render_panels(panels: list[Panel], event: Event, user: Any) -> list[tuple[st
         if context is not None:
             shown.append((panel.template, context))
     return shown
+
+
+@login_required
+def _signed_in() -> None:
+    """Nothing to do once signed in; login_required answers everyone else."""
+
+
+def staff_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint of staff pages: every request needs a signed-in user, and each page
+    checks the event role it needs (the services check again)."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+    bp.before_request(_signed_in)
+    return bp

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from eventhub import audit
 from eventhub.db import utcnow
@@ -13,6 +13,7 @@ from eventhub.directory.services import catalogue
 from eventhub.documents import render_pdf
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.extensions import db
 from eventhub.followup import mailing, report, services, unsubscribe
 from eventhub.followup.forms import MailForm, SurveyForm
@@ -20,14 +21,9 @@ from eventhub.forms import ActionForm
 from eventhub.polls.models import KIND_LABELS, STATUS_LABELS
 from eventhub.polls.services import polls_of
 
-bp = Blueprint("followup_comms", __name__, url_prefix="/manage/e/<slug>/followup")
+bp = staff_blueprint("followup_comms", __name__, "/manage/e/<slug>/followup")
 public_bp = Blueprint("followup_public", __name__)
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in organizer or community manager (per page)."""
 
 
 def _event(slug: str):

@@ -3,15 +3,16 @@ and their export. Mail, survey and report are in ``comms_views.py``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from eventhub import audit
 from eventhub.directory.services import catalogue
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import hooks
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.extensions import db
 from eventhub.followup import dashboard, services
 from eventhub.followup.forms import AssignForm, FilterForm, LeadForm, MoveForm, NoteForm
@@ -21,17 +22,12 @@ from eventhub.registration.exports import to_csv, to_xlsx
 from eventhub.registration.models import CANCELLED, Registration
 from eventhub.timeutil import to_local
 
-bp = Blueprint("followup", __name__, url_prefix="/manage/e/<slug>/followup")
+bp = staff_blueprint("followup", __name__, "/manage/e/<slug>/followup")
 
 hooks.manage_panels.append(hooks.Panel(
     "followup/_manage_panel.html",
     lambda event, user: {} if services.is_followup_staff(user, event) else None, 45))
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in organizer or community manager (per page)."""
 
 
 def _event(slug: str):

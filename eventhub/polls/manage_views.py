@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -13,7 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from eventhub import audit
@@ -22,6 +21,7 @@ from eventhub.documents import render_pdf
 from eventhub.errors import ValidationError
 from eventhub.events import hooks
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
@@ -42,17 +42,12 @@ from eventhub.polls.tally import snapshot
 from eventhub.polls.views import join_url, notify, sse_response
 from eventhub.programme.services import list_sessions
 
-bp = Blueprint("manage_polls", __name__, url_prefix="/manage/e/<slug>/polls")
+bp = staff_blueprint("manage_polls", __name__, "/manage/e/<slug>/polls")
 
 hooks.manage_panels.append(hooks.Panel(
     "polls/_manage_panel.html",
     lambda event, user: {} if events.has_role(user, event, ORGANIZER) else None, 30))
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in organizer (checked per page)."""
 
 
 def _event(slug: str):

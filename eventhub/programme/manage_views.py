@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from eventhub import audit
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
@@ -21,13 +22,8 @@ from eventhub.programme.models import KIND_LABELS
 from eventhub.timeutil import from_local, to_local
 from eventhub.uploads import read_csv_upload
 
-bp = Blueprint("manage_programme", __name__, url_prefix="/manage/e/<slug>/programme")
+bp = staff_blueprint("manage_programme", __name__, "/manage/e/<slug>/programme")
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in organizer (checked per page)."""
 
 
 def _event(slug: str):

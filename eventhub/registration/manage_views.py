@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     Response,
     flash,
     jsonify,
@@ -14,12 +13,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from eventhub import audit
 from eventhub.accounts.services import safe_next_url
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
@@ -43,13 +43,8 @@ from eventhub.registration.views import (
 )
 from eventhub.uploads import read_csv_upload
 
-bp = Blueprint("manage_registration", __name__, url_prefix="/manage/e/<slug>")
+bp = staff_blueprint("manage_registration", __name__, "/manage/e/<slug>")
 
-
-@bp.before_request
-@login_required
-def signed_in() -> None:
-    """Every page here needs a signed-in user; roles are checked per page."""
 
 
 def _organizer_event(slug: str):
