@@ -67,6 +67,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
+from _stats import percentile  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
@@ -674,14 +675,6 @@ def wait_idle(limit: float, timeout: float) -> float:
 
 # Report --------------------------------------------------------------------------------
 
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (pct in 0..100) of ``values``; nan when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5 - 1e-9)))
-    return ordered[rank - 1]
 
 
 def stats_row(label: str, seconds: list[float], hits: list[int]) -> str:

@@ -77,6 +77,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
+from _stats import percentile  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERF_DIR = Path(__file__).resolve().parent
@@ -470,14 +471,6 @@ def wait_idle(limit: float, timeout: float) -> float:
         busy = cpu_busy()
     return busy
 
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (pct in 0..100) of ``values``; nan when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5 - 1e-9)))
-    return ordered[rank - 1]
 
 
 def rush(args, spec: str, db_name: str, instance: Path, index: int) -> dict:
