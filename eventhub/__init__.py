@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
@@ -112,17 +113,30 @@ def register_extensions(app: Flask) -> None:
     from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
 
 
+@functools.cache
+def _locale(name: str):
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
+def select_locale():
+    """The visitor's language as a babel ``Locale``: ``?lang=``, else the one chosen
+    earlier in this session, else Danish. Parsed once per language: Flask-Babel takes a
+    Locale as it is, where it would parse a name on every request."""
+    config = current_app.config
+    if not has_request_context():  # CLI, workers: the default language
+        return _locale(config["BABEL_DEFAULT_LOCALE"])
+    wanted = request.args.get("lang")
+    if wanted not in config["LANGUAGES"]:
+        wanted = session.get("lang")
+        if wanted not in config["LANGUAGES"]:
+            wanted = config["BABEL_DEFAULT_LOCALE"]
+    return _locale(wanted)
+
+
 def register_i18n(app: Flask) -> None:
     from flask_babel import lazy_gettext
-
-    def select_locale() -> str:
-        if not has_request_context():  # CLI, workers: the default language
-            return app.config["BABEL_DEFAULT_LOCALE"]
-        wanted = request.args.get("lang")
-        if wanted in app.config["LANGUAGES"]:
-            return wanted
-        lang = session.get("lang")
-        return lang if lang in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]
 
     babel.init_app(app, locale_selector=select_locale)
     login_manager.login_message = lazy_gettext("Log ind for at se siden.")

@@ -345,6 +345,47 @@ def test_stream_sends_retry_then_full_snapshots(app, organizer):
     response.close()
 
 
+def test_phones_get_snapshots_at_their_pace_and_the_projector_faster(app, organizer):
+    """While votes pour in, the projector's stream gets a snapshot every ``interval`` and
+    the phones' streams at most every ``public_interval``; both end on the final tally."""
+    import threading
+    import time
+
+    from eventhub.polls.stream import PollHub, event_stream
+
+    poll_id = make_poll(app, results_visible=True)
+    a = option_ids(app, poll_id)[0]
+    hub = PollHub(app, interval=0.05, public_interval=0.3)
+    got: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
+
+    def read(public: bool) -> None:
+        for chunk in event_stream(hub, poll_id, public, max_seconds=2.0):
+            if chunk.startswith(b"id: "):
+                data = json.loads(chunk.split(b"data: ", 1)[1])
+                got[public].append((time.monotonic(), data["voters"]))
+
+    readers = [threading.Thread(target=read, args=(p,)) for p in (True, False)]
+    for reader in readers:
+        reader.start()
+    phones = [phone(app) for _ in range(24)]
+    started = time.monotonic()
+    for voter in phones:  # 24 votes over about a second
+        assert cast(voter, app, poll_id, a).status_code == 200
+        time.sleep(0.04)
+    last_vote = time.monotonic()
+    time.sleep(0.8)
+    hub._heartbeat()  # wakes the streams once more, so they see their time is up
+    for reader in readers:
+        reader.join(5)
+    public, full = got[True], got[False]
+    assert public[-1][1] == full[-1][1] == 24  # both end on the final tally
+    final_at = next(t for t, voters in public if voters == 24)
+    assert final_at - last_vote < 0.3 + 0.05 + 0.3  # its pace, a tick, and slack
+    during = [t for t, _ in public if t >= started]
+    assert len(during) <= (last_vote - started) / 0.3 + 2  # the phones' pace
+    assert len([t for t, _ in full if t >= started]) > len(during)  # the projector's
+
+
 def test_presenter_view_has_svg_chart_table_code_and_qr(app, organizer):
     poll_id = make_poll(app)
     cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])

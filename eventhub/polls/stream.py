@@ -1,10 +1,16 @@
-"""Result streams: at most ~4 full snapshots per second per poll, whatever the vote rate.
+"""Result streams: full snapshots, coalesced, whatever the vote rate.
 
 A vote publishes "changed" on ``poll:<id>`` (through Redis when configured, so every
 instance hears it). Each process keeps one ``PollHub``: it marks watched polls dirty on a
 signal, and a single ticker thread recomputes each dirty poll's snapshot at most once
-per interval. Every open stream just waits for a newer snapshot and sends it whole, so a
-reconnecting phone simply gets the current state.
+per ``interval`` (0.25 s). Every open stream just waits for a newer snapshot and sends it
+whole, so a reconnecting phone simply gets the current state.
+
+Two audiences, each with its own pace: staff streams (the presenter's projector, the
+moderation page) get every snapshot, up to four a second; phones get the public view at
+most every ``public_interval`` (0.5 s). A room of 2000 phones then costs half the
+writes, CPU that the votes themselves need, while the projector stays as lively as
+before; a phone still has the final tally within half a second of the last vote.
 """
 
 from __future__ import annotations
@@ -24,25 +30,54 @@ from eventhub.polls.tally import public_view, snapshot
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 3000
+FULL, PUBLIC = "full", "public"
+
+
+class _Channel:
+    """One poll's snapshots for one audience. Streams wait on ``published``, an Event
+    that is set once and replaced: setting an Event wakes its waiters far more cheaply
+    than a Condition (gevent patches it, too), and a vote's signal wakes only the ticker,
+    never the thousands of streams (waking them all on every vote, to find no new
+    snapshot, cost more CPU than the votes themselves)."""
+
+    __slots__ = ("interval", "published", "current", "pending", "sent_at")
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.published = threading.Event()
+        # (version, SSE message): each message is encoded once here, and every stream
+        # writes the same bytes.
+        self.current: tuple[int, bytes] | None = None
+        self.pending: str | None = None  # computed, waiting for this audience's pace
+        self.sent_at = -interval
+
+    def due(self) -> float | None:
+        """When the pending snapshot may go out (None: nothing pending)."""
+        return None if self.pending is None else self.sent_at + self.interval
+
+    def release(self, now: float) -> threading.Event:
+        """Publish the pending snapshot; returns the Event to set (outside the lock)."""
+        version = self.current[0] + 1 if self.current else 1
+        self.current = (version, _message(version, self.pending))
+        self.pending, self.sent_at = None, now
+        return self.beat()
+
+    def beat(self) -> threading.Event:
+        fired, self.published = self.published, threading.Event()
+        return fired
 
 
 class PollHub:
-    def __init__(self, app: Flask, interval: float = 0.25) -> None:
+    def __init__(self, app: Flask, interval: float = 0.25,
+                 public_interval: float = 0.5) -> None:
         self.app = app
         self.interval = interval
-        # The ticker waits for a "changed" signal; each stream waits for its poll's next
-        # snapshot on an Event that is set once and replaced. A vote's signal wakes only
-        # the ticker: with thousands of open streams, waking them all on every vote (to
-        # find no new snapshot) cost more CPU than the votes themselves, and an Event
-        # wakes its waiters far more cheaply than a Condition (gevent patches it, too).
+        self.public_interval = public_interval
         self.lock = threading.Lock()
         self.signalled = threading.Condition(self.lock)
-        self.published: dict[int, threading.Event] = {}  # set when a newer snapshot is out
         self.watchers: Counter[int] = Counter()
         self.dirty: set[int] = set()
-        # poll id -> (version, full message, public message): each SSE message is encoded
-        # once here, and every stream writes the same bytes.
-        self.snapshots: dict[int, tuple[int, bytes, bytes]] = {}
+        self.channels: dict[int, dict[str, _Channel]] = {}
         self._thread: threading.Thread | None = None
 
     # Streams ------------------------------------------------------------------------
@@ -55,8 +90,9 @@ class PollHub:
             self.watchers[poll_id] += 1
             first = self.watchers[poll_id] == 1
             if first:
-                self.published[poll_id] = threading.Event()
-            if first or poll_id not in self.snapshots:
+                self.channels[poll_id] = {FULL: _Channel(self.interval),
+                                          PUBLIC: _Channel(self.public_interval)}
+            if first or self.channels[poll_id][FULL].current is None:
                 self.dirty.add(poll_id)
                 self.signalled.notify()
             if self._thread is None or not self._thread.is_alive():
@@ -73,8 +109,7 @@ class PollHub:
             last = self.watchers[poll_id] <= 0
             if last:
                 del self.watchers[poll_id]
-                self.snapshots.pop(poll_id, None)
-                self.published.pop(poll_id, None)
+                self.channels.pop(poll_id, None)
         if last:
             broker.unsubscribe(f"poll:{poll_id}", self.on_message)
 
@@ -85,46 +120,69 @@ class PollHub:
                 self.dirty.add(poll_id)
                 self.signalled.notify()
 
-    def wait(self, poll_id: int, after_version: int) -> tuple[int, bytes, bytes] | None:
-        """The snapshot newer than ``after_version``, or None when the ticker's heartbeat
-        (every ``HEARTBEAT_SECONDS``) comes first.
+    def wait(self, poll_id: int, audience: str, after_version: int) -> tuple[int, bytes] | None:
+        """(version, message) newer than ``after_version`` for ``audience``, or None when
+        the ticker's heartbeat (every ``HEARTBEAT_SECONDS``) comes first.
 
         No timeout per wait: with thousands of streams, arming and cancelling a timer on
         every update was a good part of an update's cost; the ticker wakes them instead.
         """
-        # No lock: the Event is read before the snapshot, and the ticker stores a snapshot
-        # before it swaps and sets the Event, so a newer snapshot is either seen here or
+        # No lock: the Event is read before the message, and the ticker stores a message
+        # before it swaps and sets the Event, so a newer message is either seen here or
         # wakes this wait.
-        newer = self.published[poll_id]  # the caller watches this poll
-        current = self.snapshots.get(poll_id)
+        channel = self.channels[poll_id][audience]  # the caller watches this poll
+        newer = channel.published
+        current = channel.current
         if current is None or current[0] <= after_version:
             newer.wait()
-            current = self.snapshots.get(poll_id)
+            current = channel.current
         return current if current is not None and current[0] > after_version else None
 
     # Ticker -----------------------------------------------------------------------------
 
     def _run(self) -> None:
         beat = time.monotonic() + HEARTBEAT_SECONDS
+        next_refresh = 0.0  # coalesce: one snapshot per poll per interval
         while True:
             with self.lock:
-                self.signalled.wait_for(lambda: bool(self.dirty),
-                                        timeout=max(0.0, beat - time.monotonic()))
-                due, self.dirty = set(self.dirty), set()
+                while True:
+                    now = time.monotonic()
+                    refresh = bool(self.dirty) and now >= next_refresh
+                    wake = min(beat, self._next_due())
+                    if refresh or wake <= now:
+                        break
+                    if self.dirty:
+                        wake = min(wake, next_refresh)
+                    self.signalled.wait(timeout=wake - now)
+                due = set()
+                if refresh:
+                    due, self.dirty = self.dirty, set()
             if due:
                 self._refresh(due)
+                next_refresh = time.monotonic() + self.interval
+            self._release_due()
             if time.monotonic() >= beat:
                 self._heartbeat()
                 beat = time.monotonic() + HEARTBEAT_SECONDS
-            if due:
-                time.sleep(self.interval)  # coalesce: one snapshot per poll per interval
+
+    def _next_due(self) -> float:
+        """The earliest moment a held-back snapshot may go out (inf: none held back)."""
+        dues = [d for chans in self.channels.values() for c in chans.values()
+                if (d := c.due()) is not None]
+        return min(dues, default=float("inf"))
+
+    def _release_due(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            fired = [c.release(now) for chans in self.channels.values()
+                     for c in chans.values() if (d := c.due()) is not None and d <= now]
+        for event in fired:
+            event.set()
 
     def _heartbeat(self) -> None:
-        """Wake every waiting stream without a new snapshot: each sends a heartbeat."""
+        """Wake every waiting stream without a new message: each sends a heartbeat."""
         with self.lock:
-            fired = list(self.published.values())
-            for poll_id in self.published:
-                self.published[poll_id] = threading.Event()
+            fired = [c.beat() for chans in self.channels.values() for c in chans.values()]
         for event in fired:
             event.set()
 
@@ -148,17 +206,12 @@ class PollHub:
                 self.dirty |= poll_ids
             time.sleep(1.0)
             return
-        fired = []
         with self.lock:
             for poll_id, (full, public) in fresh.items():
-                if poll_id in self.watchers:
-                    version = self.snapshots.get(poll_id, (0, b"", b""))[0] + 1
-                    self.snapshots[poll_id] = (version, _message(version, full),
-                                               _message(version, public))
-                    fired.append(self.published[poll_id])
-                    self.published[poll_id] = threading.Event()
-        for event in fired:
-            event.set()
+                chans = self.channels.get(poll_id)
+                if chans is not None:
+                    chans[FULL].pending = full
+                    chans[PUBLIC].pending = public
 
 
 def _message(version: int, data: str) -> bytes:
@@ -176,17 +229,18 @@ def hub() -> PollHub:
 def event_stream(poll_hub: PollHub, poll_id: int, public: bool,
                  max_seconds: float | None = None) -> Iterator[bytes]:
     """Server-Sent Events: ``retry:``, a full snapshot on every change, heartbeats."""
+    audience = PUBLIC if public else FULL
     poll_hub.watch(poll_id)
     started = time.monotonic()
     try:
         yield f"retry: {RETRY_MS}\n\n".encode()
         version = 0
         while max_seconds is None or time.monotonic() - started < max_seconds:
-            got = poll_hub.wait(poll_id, version)
+            got = poll_hub.wait(poll_id, audience, version)
             if got is None:
                 yield b": heartbeat\n\n"
                 continue
-            version = got[0]
-            yield got[2] if public else got[1]
+            version, message = got
+            yield message
     finally:
         poll_hub.unwatch(poll_id)

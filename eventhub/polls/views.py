@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from eventhub import select_locale
 from eventhub.documents import qr_png
 from eventhub.errors import DomainError
 from eventhub.events import hooks
@@ -251,7 +252,7 @@ def _thanks() -> Response:
     """The answer to a stored quick vote, in the visitor's language (built once per
     language: at hundreds of votes a second, translating and serializing it each time
     was a noticeable part of the vote's cost)."""
-    locale = str(get_locale())
+    locale = str(select_locale())  # not Flask-Babel's get_locale: it costs far more here
     body = _THANKS.get(locale)
     if body is None:
         body = _THANKS[locale] = json.dumps(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -21,8 +22,13 @@ class VoterUnknown(DomainError):
     status_code = 403
 
 
+@functools.lru_cache(maxsize=4)
+def _signer_for(secret_key: str | bytes) -> Signer:
+    return Signer(secret_key, salt="poll-voter")
+
+
 def _signer() -> Signer:
-    return Signer(current_app.config["SECRET_KEY"], salt="poll-voter")
+    return _signer_for(current_app.config["SECRET_KEY"])  # one per key, not per request
 
 
 def new_voter() -> tuple[str, str]:

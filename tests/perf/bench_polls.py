@@ -25,7 +25,8 @@ What it does, by itself:
    which is parsed whole only for the snapshot that reaches a target).
    The run goes on once every stream has its first snapshot;
 4. fan-out alone: a "changed" signal through Redis every 0.25 s for ``--fanout-seconds``,
-   no votes; gunicorn's CPU divided by the stream updates = the cost of one update;
+   no votes; gunicorn's CPU divided by the snapshots the phones received = the cost of
+   one stream update;
 5. the vote: each phone posts exactly one vote the way ``poll.js`` does (the form's
    fields ``csrf_token`` and ``choice`` url-encoded, ``Accept: application/json``,
    ``X-Vote-Token`` from the page, ``Origin`` → ``200 {"ok": true}``) at a random
@@ -37,13 +38,18 @@ What it does, by itself:
 6. capacity, in the same run, with the phones' streams still open: ``--concurrency``
    keep-alive connections post ``--capacity-votes`` more votes as poll.js does (new
    voters; their ``eh_voter`` cookies and vote tokens are made here with the bench's
-   SECRET_KEY) back to back on the same poll, then fetch the bare endpoint
+   SECRET_KEY, and every form body is encoded before the clock starts, as a phone would
+   on its own CPU) back to back on the same poll, and fetch the bare endpoint
    ``GET /static/favicon.svg`` (Flask's static route: a constant file, no database) the
-   same number of times the same way, and
-   ``GET /healthz`` (one ``SELECT 1``) for comparison. ratio = vote capacity / bare
-   capacity: the phones' own votes/s cannot exceed what they offer (phones / window), so
-   it would not say how close a vote gets to the bare endpoint. The streams must then show
-   the new total too;
+   same number of times the same way; votes and the bare endpoint take turns in
+   ``--rounds`` rounds (default 4, with a 1 s pause after each, so the snapshots that
+   follow a round of votes are sent before the bare round starts), so a drift in the
+   machine's speed weighs on both alike. Then ``GET /healthz`` (one ``SELECT 1``) the
+   same way, for comparison.
+   ratio = vote capacity / bare capacity (each: requests / time over all its rounds; the
+   per-round ratios are printed too): the phones' own votes/s cannot exceed what they
+   offer (phones / window), so it would not say how close a vote gets to the bare
+   endpoint. The streams must then show the new total too;
 7. reads the votes from the database: every vote cast must be there, and the per-option
    counts must equal what was sent (and what the final snapshots said).
 
@@ -90,6 +96,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
@@ -104,6 +111,7 @@ BARE_PATH = "/static/favicon.svg"
 TARGET_P99 = 0.300
 TARGET_FINAL = 1.0
 TARGET_RATIO = 0.5
+SETTLE = 1.0  # seconds between capacity rounds: the last snapshots of a round go out
 DEFAULT_SERVER = "gevent:2"
 CSRF_RE = re.compile(rb'name="csrf_token"[^>]*?value="([^"]+)"')
 VOTE_TOKEN_RE = re.compile(rb'data-vote-token="([^"]+)"')
@@ -276,6 +284,9 @@ class PhoneClient:
                 cmd = await self.commands.get()
                 if cmd["cmd"] == "vote":
                     await self.vote_all(cmd["t0"], cmd["window"], cmd["seed"])
+                elif cmd["cmd"] == "count":
+                    self.emit({"event": "count",
+                               "snapshots": sum(p.snapshots for p in self.phones)})
                 elif cmd["cmd"] == "report":
                     self.emit({"event": "report", "phones": [
                         {"i": p.index, "option": p.option, "snapshots": p.snapshots,
@@ -385,6 +396,9 @@ class PhoneClient:
         self.emit({"event": "voted"})
 
     async def vote(self, phone: Phone, at: float) -> None:
+        # The form is encoded before the phone's moment comes (on a real phone that CPU
+        # is the phone's own; here the phones share the server's cores).
+        body = urlencode({"csrf_token": phone.csrf, "choice": str(phone.option)}).encode()
         delay = at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -393,9 +407,9 @@ class PhoneClient:
         phone.vote = record
         try:
             async with self.http.post(
-                    f"/j/{self.code}/polls/{self.poll_id}/vote",
-                    data={"csrf_token": phone.csrf, "choice": str(phone.option)},
-                    headers={"Accept": "application/json", "Origin": self.base,
+                    f"/j/{self.code}/polls/{self.poll_id}/vote", data=body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             "Accept": "application/json", "Origin": self.base,
                              "X-Vote-Token": phone.vote_token,
                              "Cookie": cookie_header(phone.cookies)}) as resp:
                 body = await resp.read()
@@ -662,8 +676,10 @@ def cpu_snapshot(server_pid: int, client_pids: set[int]) -> dict:
         procs[pid] = (group, cpu, comm)
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
-    return {"procs": procs, "machine": (sum(values) - values[3] - values[4]) / TICKS,
-            "irq": (values[5] + values[6]) / TICKS}
+    # user nice system idle iowait irq softirq steal …: "steal" is time the hypervisor
+    # gave this virtual machine's cores to someone else.
+    return {"procs": procs, "machine": (sum(values[:8]) - values[3] - values[4]) / TICKS,
+            "irq": (values[5] + values[6]) / TICKS, "steal": values[7] / TICKS}
 
 
 def cpu_split(before: dict, after: dict) -> dict[str, float]:
@@ -681,8 +697,9 @@ def cpu_split(before: dict, after: dict) -> dict[str, float]:
     split["others"] = others.most_common(3)
     split["machine"] = after["machine"] - before["machine"]
     split["irq"] = after["irq"] - before["irq"]  # kernel network work, e.g. loopback TCP
+    split["steal"] = after["steal"] - before["steal"]
     split["other"] = max(split["machine"] - sum(
-        split[k] for k in ("gunicorn", "postgres", "redis", "phones", "irq")), 0.0)
+        split[k] for k in ("gunicorn", "postgres", "redis", "phones", "irq", "steal")), 0.0)
     return split
 
 
@@ -798,13 +815,15 @@ class ClientProcs:
                 await proc.wait()
 
 
-async def closed_loop(base: str, count: int, concurrency: int, make_request) -> dict:
-    """``count`` requests over ``concurrency`` keep-alive connections, back to back."""
+async def closed_loop(base: str, count: int, concurrency: int, make_request,
+                      offset: int = 0) -> dict:
+    """``count`` requests over ``concurrency`` keep-alive connections, back to back;
+    request numbers ``offset`` … ``offset + count - 1``."""
     import aiohttp
 
     latencies: list[float] = []
     errors: list[str] = []
-    jobs = iter(range(count))
+    jobs = iter(range(offset, offset + count))
     connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=3.0)
     async with aiohttp.ClientSession(base, connector=connector,
                                      cookie_jar=aiohttp.DummyCookieJar(),
@@ -825,16 +844,27 @@ async def closed_loop(base: str, count: int, concurrency: int, make_request) -> 
         await asyncio.gather(*(lane() for _ in range(concurrency)))
         elapsed = time.monotonic() - started
     return {"rate": count / elapsed, "elapsed": elapsed, "errors": errors,
-            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99)}
+            "latencies": latencies, "count": count}
+
+
+async def delivered(clients: ClientProcs) -> int:
+    """Snapshots the phones have received so far."""
+    await clients.send({"cmd": "count"})
+    counts = await clients.expect("count", 30)
+    if None in counts:
+        raise RuntimeError("a phone process did not count")
+    return sum(c["snapshots"] for c in counts)
 
 
 async def fanout_cost(redis_url: str, server: Server, clients: ClientProcs, poll_id: int,
                       seconds: float) -> dict:
-    """Signal a change every 0.25 s for ``seconds``; gunicorn's CPU per stream update."""
+    """Signal a change every 0.25 s for ``seconds``; gunicorn's CPU per stream update
+    (a snapshot the phones received)."""
     import redis
 
     channel = f"poll:{poll_id}"
     conn = redis.Redis.from_url(redis_url)
+    received = await delivered(clients)
     before = cpu_snapshot(server.proc.pid, clients.pids)
     started = time.monotonic()
     signals = 0
@@ -842,22 +872,36 @@ async def fanout_cost(redis_url: str, server: Server, clients: ClientProcs, poll
         conn.publish(channel, "changed")
         signals += 1
         await asyncio.sleep(0.25)
-    await asyncio.sleep(0.5)  # the last snapshot goes out
+    await asyncio.sleep(1.0)  # the last snapshot goes out
     split = cpu_split(before, cpu_snapshot(server.proc.pid, clients.pids))
+    seconds = time.monotonic() - started
     conn.close()
-    return {"signals": signals, "seconds": time.monotonic() - started,
+    return {"signals": signals, "seconds": seconds, "updates": await delivered(clients) - received,
             "gunicorn": split["gunicorn"], "phones": split["phones"]}
 
 
 async def measured(server: Server, clients: ClientProcs, requests: int, phase) -> dict:
-    """Run ``phase`` (a closed loop); add the CPU the parts used per request."""
+    """Run ``phase`` (a closed loop); add the CPU the parts used."""
     before = cpu_snapshot(server.proc.pid, clients.pids)
     result = await phase
-    split = cpu_split(before, cpu_snapshot(server.proc.pid, clients.pids))
-    result["cpu_ms"] = {k: 1000 * split[k] / requests
-                        for k in ("gunicorn", "postgres", "redis", "phones", "irq", "other")}
-    result["other_cores"] = split["other"] / result["elapsed"]  # not part of the run
+    result["cpu"] = cpu_split(before, cpu_snapshot(server.proc.pid, clients.pids))
     return result
+
+
+def combined(rounds: list[dict]) -> dict:
+    """Several closed-loop rounds of one kind as one: rate = requests / time, CPU per
+    request over all of them."""
+    count = sum(r["count"] for r in rounds)
+    elapsed = sum(r["elapsed"] for r in rounds)
+    latencies = [x for r in rounds for x in r["latencies"]]
+    parts = ("gunicorn", "postgres", "redis", "phones", "irq", "steal", "other")
+    return {"rate": count / elapsed, "elapsed": elapsed, "count": count,
+            "errors": [e for r in rounds for e in r["errors"]],
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "rates": [r["rate"] for r in rounds],
+            "cpu_ms": {k: 1000 * sum(r["cpu"][k] for r in rounds) / count for k in parts},
+            "other_cores": sum(r["cpu"]["other"] for r in rounds) / elapsed,
+            "steal_cores": sum(r["cpu"]["steal"] for r in rounds) / elapsed}
 
 
 async def run_variant(args, spec: str, db_name: str, instance: Path, index: int) -> dict:
@@ -946,12 +990,18 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
         # The token each voter's join page would carry (see eventhub/polls/voters.py).
         tokens = [vote_token(v, secret_key="bench") for v in voter_ids]
 
+        # Each body is encoded here, before the clock starts: a phone encodes its own form
+        # on its own CPU, and these phones share the server's cores.
+        bodies = [urlencode({"csrf_token": csrf,
+                             "choice": str(option_ids[i % len(option_ids)])}).encode()
+                  for i in range(m)]
+        form_type = "application/x-www-form-urlencoded"
+
         async def vote_request(http, i):
             async with http.post(
-                    f"/j/{code}/polls/{poll_id}/vote",
-                    data={"csrf_token": csrf, "choice": str(option_ids[i % len(option_ids)])},
-                    headers={"Accept": "application/json", "Origin": base,
-                             "X-Vote-Token": tokens[i],
+                    f"/j/{code}/polls/{poll_id}/vote", data=bodies[i],
+                    headers={"Content-Type": form_type, "Accept": "application/json",
+                             "Origin": base, "X-Vote-Token": tokens[i],
                              "Cookie": f"session={session_cookie}; eh_voter={voters[i]}"}
             ) as resp:
                 body = await resp.read()
@@ -966,19 +1016,30 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
                     return None if resp.status == 200 else f"GET {path} {resp.status}"
             return request
 
-        c = args.concurrency
+        # Votes and the bare endpoint take turns, ``--rounds`` times each, so a change in
+        # the machine's speed during the run (it varies) weighs on both alike.
+        c, rounds = args.concurrency, max(1, args.rounds)
         await closed_loop(base, 2 * c, c, get_request(BARE_PATH))  # warm
         cap_profiles = (start_profiles(server, args.profile, 4, f"{index}-capacity")
                         if args.profile else [])
-        result["cap_votes"] = await measured(server, clients, m, closed_loop(
-            base, m, c, vote_request))
+        vote_rounds, bare_rounds = [], []
+        for k in range(rounds):
+            size = m // rounds + (1 if k < m % rounds else 0)
+            offset = sum(r["count"] for r in vote_rounds)
+            vote_rounds.append(await measured(server, clients, size, closed_loop(
+                base, size, c, vote_request, offset)))
+            if k == 0 and cap_profiles:
+                result["profile_capacity"] = summarize_profiles(cap_profiles)
+            # The snapshots that follow the round's last votes go out before the bare
+            # round starts, so the bare endpoint does not pay for the votes' fan-out.
+            await asyncio.sleep(SETTLE)
+            bare_rounds.append(await measured(server, clients, size, closed_loop(
+                base, size, c, get_request(BARE_PATH))))
+            await asyncio.sleep(SETTLE)
+        result["cap_votes"], result["bare"] = combined(vote_rounds), combined(bare_rounds)
         cap_finals = await clients.expect("final", args.final_timeout + 5, target=n + m)
-        if cap_profiles:
-            result["profile_capacity"] = summarize_profiles(cap_profiles)
-        result["bare"] = await measured(server, clients, m, closed_loop(
-            base, m, c, get_request(BARE_PATH)))
-        result["healthz"] = await measured(server, clients, m, closed_loop(
-            base, m, c, get_request("/healthz")))
+        result["healthz"] = combined([await measured(server, clients, m, closed_loop(
+            base, m, c, get_request("/healthz")))])
 
         await clients.send({"cmd": "report"})
         reports = await clients.expect("report", 60)
@@ -1071,10 +1132,13 @@ def print_result(r: dict, args) -> None:
         ("final snapshot counts = votes sent", "yes" if r["stream_counts_ok"] else
          f"no: {r['stream_counts']} ≠ {list(r['want_counts'])}", "", ""),
         ("snapshots per stream (whole run, mean)", f"{r['snapshots_mean']:.1f}", "", ""),
-        ("fan-out alone (4 snapshots/s, no votes): gunicorn CPU",
+        ("fan-out alone (a change every 0.25 s, no votes)",
+         f"{r['fanout']['updates'] / r['fanout']['seconds'] / n:.1f} snapshots/s per phone",
+         "", ""),
+        ("  gunicorn CPU for them",
          f"{r['fanout']['gunicorn'] / r['fanout']['seconds']:.2f} cores = "
-         f"{1e6 * r['fanout']['gunicorn'] / (r['fanout']['signals'] * n):.0f} µs per stream "
-         "update", "", ""),
+         f"{1e6 * r['fanout']['gunicorn'] / max(r['fanout']['updates'], 1):.0f} µs per "
+         "stream update", "", ""),
         ("  the phones reading those updates",
          f"{r['fanout']['phones'] / r['fanout']['seconds']:.2f} cores", "", ""),
         (f"vote capacity ({m} more votes, {c} keep-alive conns)",
@@ -1083,6 +1147,10 @@ def print_result(r: dict, args) -> None:
         (f"bare GET {BARE_PATH} (same way)",
          f"{r['bare']['rate']:.0f} /s, p50 {ms(r['bare']['p50'])}", "", ""),
         ("ratio vote / bare", f"{r['ratio']:.3f}", "≥ 0.50", verdict(ck["ratio"])),
+        (f"  per round ({len(r['cap_votes']['rates'])} rounds, taking turns)", ", ".join(
+            f"{v / b:.2f}" for v, b in zip(r["cap_votes"]["rates"],
+                                           r["bare"]["rates"], strict=True)),
+         "", ""),
         ("CPU ms per request: vote / bare / healthz (gunicorn)",
          " / ".join(f"{r[k]['cpu_ms']['gunicorn']:.2f}" for k in ("cap_votes", "bare",
                                                                   "healthz")), "", ""),
@@ -1092,6 +1160,10 @@ def print_result(r: dict, args) -> None:
         ("other processes' CPU during vote / bare capacity",
          f"{r['cap_votes']['other_cores']:.2f} / {r['bare']['other_cores']:.2f} cores", "",
          "" if max(r["cap_votes"]["other_cores"], r["bare"]["other_cores"]) < 0.1
+         else "noisy: rerun"),
+        ("cores taken by the hypervisor (steal) during vote / bare",
+         f"{r['cap_votes']['steal_cores']:.2f} / {r['bare']['steal_cores']:.2f} cores", "",
+         "" if max(r["cap_votes"]["steal_cores"], r["bare"]["steal_cores"]) < 0.1
          else "noisy: rerun"),
         ("(GET /healthz, SELECT 1, same way)",
          f"{r['healthz']['rate']:.0f} /s, p50 {ms(r['healthz']['p50'])}; vote / healthz "
@@ -1115,7 +1187,7 @@ def print_result(r: dict, args) -> None:
     span = max(cpu["machine"], 1e-9)
     print("  CPU seconds from the vote until every stream was final: " + ", ".join(
         f"{k} {cpu[k]:.1f}" for k in ("gunicorn", "postgres", "redis", "phones", "irq",
-                                      "other"))
+                                      "steal", "other"))
         + f" (machine {span:.1f})" + (" ; other: " + ", ".join(
             f"{name} {sec:.1f}" for name, sec in cpu["others"]) if cpu["others"] else ""))
     if r["vote_errors"]:
@@ -1182,6 +1254,8 @@ def main() -> int:
                                                       for v in s.split(",")])
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--capacity-votes", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="capacity: votes and the bare endpoint take turns this often")
     parser.add_argument("--concurrency", type=int, default=32,
                         help="connections for the capacity and bare-endpoint phases")
     parser.add_argument("--setup-concurrency", type=int, default=64)
