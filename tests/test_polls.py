@@ -386,6 +386,53 @@ def test_phones_get_snapshots_at_their_pace_and_the_projector_faster(app, organi
     assert len([t for t, _ in full if t >= started]) > len(during)  # the projector's
 
 
+def test_a_poll_whose_snapshot_fails_does_not_stop_the_others(app, organizer, monkeypatch):
+    import time
+
+    from eventhub.polls import stream as stream_module
+    from eventhub.polls.stream import PUBLIC, PollHub
+
+    good, bad = make_poll(app, results_visible=True), make_poll(app, results_visible=True)
+    real = stream_module.snapshot
+
+    tries = []
+
+    def snapshot(poll):
+        if poll.id == bad:
+            tries.append(time.monotonic())
+            raise RuntimeError("this poll cannot be counted")
+        return real(poll)
+
+    monkeypatch.setattr(stream_module, "snapshot", snapshot)
+    hub = PollHub(app, interval=0.05, public_interval=0.1)
+    hub.watch(bad)
+    hub.watch(good)
+
+    def voters_seen() -> int | None:
+        current = hub.channels[good][PUBLIC].current
+        return json.loads(current[1].split(b"data: ", 1)[1])["voters"] if current else None
+
+    def wait_for(voters: int) -> None:
+        deadline = time.monotonic() + 5
+        while voters_seen() != voters and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert voters_seen() == voters
+
+    try:
+        wait_for(0)
+        cast(phone(app), app, good, option_ids(app, good)[0])
+        wait_for(1)  # the good poll's phones see the vote although the other one fails
+        assert hub.channels[bad][PUBLIC].current is None
+        deadline = time.monotonic() + 5
+        while len(tries) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(tries) >= 3  # the failing poll is tried again
+    finally:
+        hub.unwatch(good)
+        hub.unwatch(bad)
+    assert not hub.channels and not hub.watchers
+
+
 def test_presenter_view_has_svg_chart_table_code_and_qr(app, organizer):
     poll_id = make_poll(app)
     cast(phone(app), app, poll_id, option_ids(app, poll_id)[0])

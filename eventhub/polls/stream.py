@@ -8,9 +8,10 @@ whole, so a reconnecting phone simply gets the current state.
 
 Two audiences, each with its own pace: staff streams (the presenter's projector, the
 moderation page) get every snapshot, up to four a second; phones get the public view at
-most every ``public_interval`` (0.5 s). A room of 2000 phones then costs half the
-writes, CPU that the votes themselves need, while the projector stays as lively as
-before; a phone still has the final tally within half a second of the last vote.
+most every ``public_interval`` (0.5 s), and never a snapshot older than a vote that
+is waiting to be counted. A room of 2000 phones then costs half the writes, CPU that
+the votes themselves need, while the projector stays as lively as before; a phone
+still has the final tally about half a second after the last vote.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class PollHub:
         self.watchers: Counter[int] = Counter()
         self.dirty: set[int] = set()
         self.channels: dict[int, dict[str, _Channel]] = {}
+        self.failing: set[int] = set()  # polls whose last snapshot failed
         self._thread: threading.Thread | None = None
 
     # Streams ------------------------------------------------------------------------
@@ -86,12 +88,17 @@ class PollHub:
         from eventhub.realtime import InProcessBroker
 
         broker: InProcessBroker = self.app.extensions["eventhub_broker"]
+        # (Un)subscribing under the hub's lock: a last stream leaving while a first one
+        # arrives must not leave the poll unsubscribed. It cannot deadlock: the broker
+        # calls listeners (``on_message``) after releasing its own lock.
         with self.lock:
             self.watchers[poll_id] += 1
             first = self.watchers[poll_id] == 1
             if first:
                 self.channels[poll_id] = {FULL: _Channel(self.interval),
                                           PUBLIC: _Channel(self.public_interval)}
+                # Subscribed before the first snapshot is read, so no vote falls between.
+                broker.subscribe(f"poll:{poll_id}", self.on_message)
             if first or self.channels[poll_id][FULL].current is None:
                 self.dirty.add(poll_id)
                 self.signalled.notify()
@@ -99,19 +106,16 @@ class PollHub:
                 self._thread = threading.Thread(target=self._run, name="poll-hub",
                                                 daemon=True)
                 self._thread.start()
-        if first:
-            broker.subscribe(f"poll:{poll_id}", self.on_message)
 
     def unwatch(self, poll_id: int) -> None:
         broker = self.app.extensions["eventhub_broker"]
         with self.lock:
             self.watchers[poll_id] -= 1
-            last = self.watchers[poll_id] <= 0
-            if last:
+            if self.watchers[poll_id] <= 0:
                 del self.watchers[poll_id]
                 self.channels.pop(poll_id, None)
-        if last:
-            broker.unsubscribe(f"poll:{poll_id}", self.on_message)
+                self.dirty.discard(poll_id)
+                broker.unsubscribe(f"poll:{poll_id}", self.on_message)
 
     def on_message(self, channel: str, message: str) -> None:
         poll_id = int(channel.rsplit(":", 1)[1])
@@ -158,24 +162,40 @@ class PollHub:
                 if refresh:
                     due, self.dirty = self.dirty, set()
             if due:
-                self._refresh(due)
-                next_refresh = time.monotonic() + self.interval
-            self._release_due()
+                refreshed = self._refresh(due)
+                # Nothing could be counted (the database away): try again after a pause.
+                pause = 1.0 if due & self.watchers.keys() and not refreshed else self.interval
+                next_refresh = time.monotonic() + pause
+            else:
+                refreshed = set()
+            self._release_due(refreshed)
             if time.monotonic() >= beat:
                 self._heartbeat()
                 beat = time.monotonic() + HEARTBEAT_SECONDS
 
     def _next_due(self) -> float:
-        """The earliest moment a held-back snapshot may go out (inf: none held back)."""
-        dues = [d for chans in self.channels.values() for c in chans.values()
-                if (d := c.due()) is not None]
+        """The earliest moment a held-back snapshot may go out (inf: none held back); a
+        phone snapshot of a dirty poll waits for the refresh instead (see below)."""
+        dues = [d for poll_id, chans in self.channels.items()
+                for audience, c in chans.items()
+                if (d := c.due()) is not None
+                and (audience == FULL or poll_id not in self.dirty)]
         return min(dues, default=float("inf"))
 
-    def _release_due(self) -> None:
+    def _release_due(self, refreshed: set[int]) -> None:
+        """Send the snapshots whose audience's pace allows. A held-back phone snapshot is
+        not sent while a newer vote is waiting to be counted (the poll is dirty): the
+        next refresh, at most ``interval`` away, replaces it and goes out at once. So the
+        phones' last snapshot is at most ``public_interval`` behind the last vote, not
+        that plus a refresh."""
         now = time.monotonic()
         with self.lock:
-            fired = [c.release(now) for chans in self.channels.values()
-                     for c in chans.values() if (d := c.due()) is not None and d <= now]
+            fired = [
+                channel.release(now)
+                for poll_id, chans in self.channels.items()
+                for audience, channel in chans.items()
+                if (d := channel.due()) is not None and d <= now
+                and (audience == FULL or poll_id in refreshed or poll_id not in self.dirty)]
         for event in fired:
             event.set()
 
@@ -186,32 +206,38 @@ class PollHub:
         for event in fired:
             event.set()
 
-    def _refresh(self, poll_ids: set[int]) -> None:
+    def _refresh(self, poll_ids: set[int]) -> set[int]:
+        """New snapshots of ``poll_ids``, held in their channels; returns the polls done.
+        A poll that fails (the database away) stays dirty and is tried again; the others
+        go out as usual."""
         from eventhub.polls.models import Poll
 
-        try:
-            with self.app.app_context():
-                fresh = {}
-                for poll_id in poll_ids:
+        fresh, failed = {}, set()
+        with self.app.app_context():
+            for poll_id in poll_ids:
+                try:
                     poll = db.session.get(Poll, poll_id)
                     if poll is None:
                         continue
                     snap = snapshot(poll)
-                    fresh[poll_id] = (json.dumps(snap, ensure_ascii=False),
-                                      json.dumps(public_view(snap), ensure_ascii=False))
-                db.session.remove()
-        except Exception:  # database away: try again on the next signal
-            log.exception("poll snapshot")
-            with self.lock:
-                self.dirty |= poll_ids
-            time.sleep(1.0)
-            return
+                except Exception:
+                    if poll_id not in self.failing:  # logged once, not on every retry
+                        log.exception("poll snapshot %s", poll_id)
+                    db.session.rollback()
+                    failed.add(poll_id)
+                    continue
+                fresh[poll_id] = (json.dumps(snap, ensure_ascii=False),
+                                  json.dumps(public_view(snap), ensure_ascii=False))
+            db.session.remove()
         with self.lock:
+            self.failing = failed
+            self.dirty |= failed & self.watchers.keys()
             for poll_id, (full, public) in fresh.items():
                 chans = self.channels.get(poll_id)
                 if chans is not None:
                     chans[FULL].pending = full
                     chans[PUBLIC].pending = public
+        return set(fresh)
 
 
 def _message(version: int, data: str) -> bytes:
