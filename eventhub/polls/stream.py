@@ -230,7 +230,7 @@ class PollHub:
                                   json.dumps(public_view(snap), ensure_ascii=False))
             db.session.remove()
         with self.lock:
-            self.failing = failed
+            self.failing = (self.failing - fresh.keys()) | failed
             self.dirty |= failed & self.watchers.keys()
             for poll_id, (full, public) in fresh.items():
                 chans = self.channels.get(poll_id)
