@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import secrets
@@ -10,19 +9,33 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask
 from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
 
 from config import INSTANCE_DIR, config_for
-from eventhub.extensions import babel, csrf, db, limiter, login_manager, migrate
+from eventhub import (
+    accounts,
+    directory,
+    events,
+    followup,
+    i18n,
+    polls,
+    privacy,
+    programme,
+    registration,
+    transactions,
+)
+from eventhub.extensions import csrf, db, limiter, login_manager, migrate
+
+# The domains, bottom up: each wires its blueprints, panels and privacy parts.
+DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (tests) overrides the environment's settings."""
-    app = Flask(
+    app = transactions.TransactionalFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
         template_folder=str(ROOT / "templates"),
@@ -32,7 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _ensure_secret_key(app)
     register_extensions(app)
-    register_i18n(app)
+    i18n.init_app(app)
+    transactions.init_app(app)
     register_blueprints(app)
     register_security(app)
     register_errorhandlers(app)
@@ -67,7 +81,6 @@ def _ensure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
-@sa_event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite: enforce foreign keys, wait for locks, let readers run beside a writer."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
@@ -89,6 +102,10 @@ def register_extensions(app: Flask) -> None:
                                    **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                sa_event.listen(engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -104,77 +121,20 @@ def register_extensions(app: Flask) -> None:
     from eventhub import mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.directory import models as _d  # noqa: F401
-    from eventhub.directory import search as _ds  # noqa: F401  (keeps the index in step)
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.followup import models as _f  # noqa: F401
     from eventhub.polls import models as _pl  # noqa: F401
     from eventhub.programme import models as _p  # noqa: F401
     from eventhub.registration import models as _r  # noqa: F401
-    from eventhub.registration import services as _rs  # noqa: F401  (signal receivers)
-
-
-@functools.cache
-def _locale(name: str):
-    from babel import Locale
-
-    return Locale.parse(name)
-
-
-def select_locale():
-    """The visitor's language as a babel ``Locale``: ``?lang=``, else the one chosen
-    earlier in this session, else Danish. Parsed once per language: Flask-Babel takes a
-    Locale as it is, where it would parse a name on every request."""
-    config = current_app.config
-    if not has_request_context():  # CLI, workers: the default language
-        return _locale(config["BABEL_DEFAULT_LOCALE"])
-    wanted = request.args.get("lang")
-    if wanted not in config["LANGUAGES"]:
-        wanted = session.get("lang")
-        if wanted not in config["LANGUAGES"]:
-            wanted = config["BABEL_DEFAULT_LOCALE"]
-    return _locale(wanted)
-
-
-def register_i18n(app: Flask) -> None:
-    from flask_babel import lazy_gettext
-
-    babel.init_app(app, locale_selector=select_locale)
-    login_manager.login_message = lazy_gettext("Log ind for at se siden.")
-    login_manager.login_message_category = "info"
-
-    @app.before_request
-    def remember_language() -> None:
-        wanted = request.args.get("lang")
-        if wanted in app.config["LANGUAGES"] and session.get("lang") != wanted:
-            session["lang"] = wanted
-            session.permanent = True
 
 
 def register_blueprints(app: Flask) -> None:
-    from eventhub.accounts.views import bp as accounts_bp
-    from eventhub.admin import bp as admin_bp
-    from eventhub.directory.manage_views import bp as manage_directory_bp
-    from eventhub.directory.views import bp as directory_bp
-    from eventhub.directory.views import public_bp as solutions_bp
-    from eventhub.events.views import bp as events_bp
-    from eventhub.events.views import manage_bp
-    from eventhub.followup.comms_views import bp as followup_comms_bp
-    from eventhub.followup.comms_views import public_bp as followup_public_bp
-    from eventhub.followup.views import bp as followup_bp
-    from eventhub.polls.manage_views import bp as manage_polls_bp
-    from eventhub.polls.views import bp as polls_bp
-    from eventhub.privacy.views import bp as privacy_bp
-    from eventhub.programme.manage_views import bp as manage_programme_bp
-    from eventhub.programme.views import bp as programme_bp
-    from eventhub.registration.manage_views import bp as manage_registration_bp
-    from eventhub.registration.views import bp as registration_bp
-    from eventhub.site import bp as site_bp
+    from eventhub import admin, site
 
-    for bp in (site_bp, accounts_bp, events_bp, manage_bp, admin_bp, registration_bp,
-               manage_registration_bp, programme_bp, manage_programme_bp, polls_bp,
-               manage_polls_bp, directory_bp, manage_directory_bp, solutions_bp, privacy_bp,
-               followup_bp, followup_comms_bp, followup_public_bp):
-        app.register_blueprint(bp)
+    app.register_blueprint(site.bp)
+    for domain in DOMAINS:
+        domain.init_app(app)
+    app.register_blueprint(admin.bp)
 
 
 def register_security(app: Flask) -> None:

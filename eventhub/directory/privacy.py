@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, update
 
+from eventhub import privacy_registry as registry
 from eventhub.directory.models import (
     INTEREST_KINDS,
     ContactRequest,
@@ -19,7 +21,6 @@ from eventhub.directory.models import (
 )
 from eventhub.events.models import Event, Organization
 from eventhub.extensions import db
-from eventhub.privacy import registry
 from eventhub.registration.models import Registration
 from eventhub.registration.privacy import iso
 
@@ -67,7 +68,7 @@ def _contact_for(subject: registry.Subject) -> list[dict[str, Any]]:
     return [{"solution": sol, "organization": org} for sol, org in rows]
 
 
-registry.sections.extend([
+SECTIONS = [
     registry.Section("directory_profile", _l("Din profil i netværket"), _profiles, {
         "event": _l("Arrangement"), "bio": _l("Kort om mig"),
         "can_help_with": _l("Jeg kan hjælpe med"), "looking_for": _l("Jeg leder efter")},
@@ -80,10 +81,9 @@ registry.sections.extend([
     registry.Section("experience_contact", _l("Du er kontaktperson for erfaringer"),
                      _contact_for, {"solution": _l("Løsning"),
                                     "organization": _l("Organisation")}, order=65),
-])
+]
 
 
-@registry.forgetter(order=50)
 def _forget(registration_ids: list[int]) -> None:
     """Profiles and search documents go; interests stay (they are counted) on the
     anonymized registration; messages are blanked; nobody is a contact person any more."""
@@ -97,3 +97,10 @@ def _forget(registration_ids: list[int]) -> None:
     db.session.execute(
         update(Experience).where(Experience.contact_registration_id.in_(registration_ids))
         .values(contact_registration_id=None).execution_options(synchronize_session=False))
+
+
+def register(app: Flask) -> None:
+    """Add this domain's part of "my data", correcting and forgetting to the app."""
+    for section in SECTIONS:
+        registry.add_section(app, section)
+    registry.add_forgetter(app, _forget, order=50)

@@ -70,17 +70,22 @@ def _touched(session: OrmSession) -> set[tuple[str, int]]:
     return keys
 
 
-@event.listens_for(OrmSession, "after_flush")
 def _collect(session: OrmSession, _ctx) -> None:
     # Here new rows have their ids and new/dirty/deleted still show what was flushed.
     session.info.setdefault("search_touched", set()).update(_touched(session))
 
 
-@event.listens_for(OrmSession, "after_flush_postexec")
 def _reindex(session: OrmSession, _ctx) -> None:
     touched = session.info.pop("search_touched", None)
     if touched:
         reindex(session.connection(), touched)
+
+
+def listen(session_factory) -> None:
+    """Keep the index in step with what this session factory flushes (once each)."""
+    for name, fn in (("after_flush", _collect), ("after_flush_postexec", _reindex)):
+        if not event.contains(session_factory, name, fn):
+            event.listen(session_factory, name, fn)
 
 
 def reindex(conn, keys: set[tuple[str, int]]) -> None:

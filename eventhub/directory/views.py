@@ -23,24 +23,21 @@ from eventhub.directory.models import (
     Solution,
 )
 from eventhub.errors import DomainError, Forbidden, NotFound, ValidationError
-from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.models import MUNICIPALITY, REGION, Organization
 from eventhub.extensions import db, limiter
 from eventhub.forms import ActionForm
-from eventhub.polls.views import poll_panels
-from eventhub.programme.views import session_panels
 from eventhub.registration.views import current_registration
 
 bp = Blueprint("directory", __name__, url_prefix="/e/<slug>/directory")
 public_bp = Blueprint("solutions", __name__)
 
 
-def _event_panel(event, user) -> dict:
+def event_panel(event, user) -> dict:
     return {}
 
 
-def _session_panel(session, reg) -> dict | None:
+def session_panel(session, reg) -> dict | None:
     shown = services.presentations_of_session(session)
     if not shown:
         return None
@@ -48,14 +45,11 @@ def _session_panel(session, reg) -> dict | None:
             "form": ActionForm()}
 
 
-hooks.public_panels.append(hooks.Panel("directory/_event_panel.html", _event_panel, 40))
-hooks.manage_panels.append(hooks.Panel(
-    "directory/_manage_panel.html",
-    lambda event, user: {} if events.has_role(user, event, "organizer") else None, 40))
-session_panels.append(hooks.Panel("directory/_session_panel.html", _session_panel, 10))
+def manage_panel(event, user) -> dict | None:
+    return {} if events.has_role(user, event, "organizer") else None
 
 
-def _poll_panel(poll, event) -> dict | None:
+def poll_panel(poll, event) -> dict | None:
     """Under a poll on a session that presents solutions: the interest buttons."""
     if poll.session_id is None:
         return None
@@ -68,9 +62,6 @@ def _poll_panel(poll, event) -> dict | None:
         return None
     return {"presentations": shown, "marks": services.interests_of(reg), "reg": reg,
             "form": ActionForm(), "source": "poll", "poll": poll}
-
-
-poll_panels.append(hooks.Panel("directory/_poll_panel.html", _poll_panel, 10))
 
 
 def _contact_limit() -> str:

@@ -1,7 +1,9 @@
-"""Places where domains above events add to event pages without events importing them.
+"""Places where domains above events add to pages without those pages importing them.
 
-Registration, programme, polls … each register a contribution when their blueprint is
-loaded: a partial template and the context it needs. Imports stay one-way.
+Registration, programme, polls … each add a panel in their ``init_app``: a partial
+template and the context it needs, to a named place (``EVENT_PUBLIC`` on /e/<slug>,
+``EVENT_MANAGE`` on the event's staff page, ``SESSION`` under a programme session,
+``POLL`` under a poll on the join page). Imports stay one-way.
 """
 
 from __future__ import annotations
@@ -10,28 +12,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 from flask_login import login_required
 
-from eventhub.events.models import Event
+from eventhub import contributions
 
 
 @dataclass
 class Panel:
     template: str
-    context: Callable[[Event, Any], dict[str, Any] | None]  # None: not shown
+    context: Callable[[Any, Any], dict[str, Any] | None]  # None: not shown
     order: int = 100
 
 
-public_panels: list[Panel] = []  # on /e/<slug>
-manage_panels: list[Panel] = []  # on /manage/e/<slug>
+EVENT_PUBLIC = "panels.event_public"  # on /e/<slug>: context(event, user)
+EVENT_MANAGE = "panels.event_manage"  # on /manage/e/<slug>: context(event, user)
+SESSION = "panels.session"  # under a programme session: context(session, registration)
+POLL = "panels.poll"  # under a poll on the join page: context(poll, event)
 
 
-def render_panels(panels: list[Panel], event: Event, user: Any) -> list[tuple[str, dict]]:
-    """The (template, context) pairs to include, in order."""
+def add_panel(app: Flask, place: str, panel: Panel) -> None:
+    """Show ``panel`` at ``place`` on this app's pages."""
+    contributions.add(app, place, panel)
+
+
+def render_panels(place: str, subject: Any, viewer: Any) -> list[tuple[str, dict]]:
+    """The (template, context) pairs to include at ``place``, in order."""
     shown = []
-    for panel in sorted(panels, key=lambda p: p.order):
-        context = panel.context(event, user)
+    for panel in sorted(contributions.of(place), key=lambda p: p.order):
+        context = panel.context(subject, viewer)
         if context is not None:
             shown.append((panel.template, context))
     return shown

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from blinker import Namespace
+from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
 
-from eventhub import audit
+from eventhub import audit, contributions
 from eventhub.accounts.models import User
 from eventhub.accounts.services import check_email, create_magic_link, get_or_create_user
 from eventhub.errors import Forbidden, NotFound, ValidationError
@@ -30,8 +31,14 @@ from eventhub.events.models import (
 from eventhub.extensions import db
 from eventhub.mail import queue_mail
 
-# Sent after an event's details were saved; registration listens to fill freed seats.
-event_saved = Namespace().signal("event-saved")
+# Run after an event's details were saved: ``fn(event)``, added by domains above in
+# their init_app (registration fills seats an edit freed).
+EVENT_SAVED = "events.saved"
+
+
+def on_event_saved(app: Flask, fn: Callable[[Event], None]) -> None:
+    """Run ``fn(event)`` after an event's details were saved."""
+    contributions.add(app, EVENT_SAVED, fn)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TRANSLIT = str.maketrans(
@@ -232,7 +239,8 @@ def update_event(user: User, event: Event, data: EventData) -> Event:
     _apply(event, data)
     db.session.flush()
     audit.record(user, event, "event.edit", event.slug)
-    event_saved.send(event)
+    for fn in contributions.of(EVENT_SAVED):
+        fn(event)
     return event
 
 

@@ -10,7 +10,7 @@ from eventhub import audit
 from eventhub.errors import ValidationError
 from eventhub.events import services
 from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
-from eventhub.events.hooks import manage_panels, public_panels, render_panels
+from eventhub.events.hooks import EVENT_MANAGE, EVENT_PUBLIC, render_panels
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
@@ -32,7 +32,7 @@ def event_page(slug: str):
         "events/event.html",
         event=event,
         is_staff=services.is_staff(current_user, event),
-        panels=render_panels(public_panels, event, current_user),
+        panels=render_panels(EVENT_PUBLIC, event, current_user),
     )
 
 
@@ -125,7 +125,7 @@ def _manage_page(ev: Event, invite_form: InviteForm, status: int = 200):
         invite_form=invite_form,
         action_form=ActionForm(),
         can_organize=services.has_role(current_user, ev, ORGANIZER),
-        panels=render_panels(manage_panels, ev, current_user),
+        panels=render_panels(EVENT_MANAGE, ev, current_user),
         role_labels=dict(role_choices()),
         status_labels=dict(status_choices()),
     ), status

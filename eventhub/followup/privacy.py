@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, update
 
+from eventhub import privacy_registry as registry
 from eventhub.directory.models import Solution
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.followup.models import STAGES, Introduction, Lead, LeadEntry, Unsubscribe
-from eventhub.privacy import registry
 from eventhub.registration.models import Registration
 from eventhub.registration.privacy import iso
 
@@ -51,7 +52,7 @@ def _unsubscribes(subject: registry.Subject) -> list[dict[str, Any]]:
     return [{"event": title, "at": iso(row.created_at)} for row, title in rows]
 
 
-registry.sections.extend([
+SECTIONS = [
     registry.Section("followup_leads", _l("Opfølgning efter arrangementet"), _leads, {
         "event": _l("Arrangement"), "solution": _l("Løsning"), "stage": _l("Fase")},
         order=80),
@@ -60,7 +61,7 @@ registry.sections.extend([
         order=81),
     registry.Section("followup_unsubscribes", _l("Frameldte opfølgningsmails"),
                      _unsubscribes, {"event": _l("Arrangement")}, order=82),
-])
+]
 
 
 def _cut(lead_ids) -> None:
@@ -71,7 +72,6 @@ def _cut(lead_ids) -> None:
                        .execution_options(synchronize_session=False))
 
 
-@registry.forgetter()
 def _forget(registration_ids: list[int]) -> None:
     """Leads keep organization, solution and stages; the person and notes go."""
     _cut(select(Lead.id).where(Lead.registration_id.in_(registration_ids)))
@@ -84,7 +84,6 @@ def _forget(registration_ids: list[int]) -> None:
     db.session.flush()
 
 
-@registry.purger()
 def _purge(event_ids: list[int]) -> int:
     """After the retention date: every lead's person and notes, all introductions."""
     noted = select(LeadEntry.lead_id).where(LeadEntry.text != "")
@@ -98,3 +97,11 @@ def _purge(event_ids: list[int]) -> int:
     db.session.expire_all()
     db.session.flush()
     return len(lead_ids) + (gone or 0)
+
+
+def register(app: Flask) -> None:
+    """Add this domain's part of "my data", correcting and forgetting to the app."""
+    for section in SECTIONS:
+        registry.add_section(app, section)
+    registry.add_forgetter(app, _forget)
+    registry.add_purger(app, _purge)

@@ -10,7 +10,6 @@ from flask_login import current_user
 from eventhub import audit
 from eventhub.directory.services import catalogue
 from eventhub.errors import DomainError, ValidationError
-from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.extensions import db
@@ -24,9 +23,10 @@ from eventhub.timeutil import to_local
 
 bp = staff_blueprint("followup", __name__, "/manage/e/<slug>/followup")
 
-hooks.manage_panels.append(hooks.Panel(
-    "followup/_manage_panel.html",
-    lambda event, user: {} if services.is_followup_staff(user, event) else None, 45))
+
+def manage_panel(event, user) -> dict | None:
+    """On the event's staff page, for follow-up staff."""
+    return {} if services.is_followup_staff(user, event) else None
 
 
 

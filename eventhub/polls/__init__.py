@@ -1,1 +1,22 @@
 """Live polls: questions, votes, tallies, presenter view and result streams."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from eventhub.events import hooks
+
+
+def init_app(app: Flask) -> None:
+    """Join page, voting, presenter and result streams; panels on the event's pages;
+    the polls' part of "my data"."""
+    from eventhub.polls import manage_views, privacy, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
+    hooks.add_panel(app, hooks.EVENT_PUBLIC,
+                    hooks.Panel("polls/_event_panel.html", views.public_panel, 30))
+    hooks.add_panel(app, hooks.EVENT_MANAGE,
+                    hooks.Panel("polls/_manage_panel.html", manage_views.manage_panel, 30))
+    privacy.register(app)
+

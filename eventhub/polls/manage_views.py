@@ -19,7 +19,6 @@ from eventhub import audit
 from eventhub.accounts.services import safe_next_url
 from eventhub.documents import render_pdf
 from eventhub.errors import ValidationError
-from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
@@ -44,9 +43,9 @@ from eventhub.programme.services import list_sessions
 
 bp = staff_blueprint("manage_polls", __name__, "/manage/e/<slug>/polls")
 
-hooks.manage_panels.append(hooks.Panel(
-    "polls/_manage_panel.html",
-    lambda event, user: {} if events.has_role(user, event, ORGANIZER) else None, 30))
+
+def manage_panel(event, user) -> dict | None:
+    return {} if events.has_role(user, event, ORGANIZER) else None
 
 
 

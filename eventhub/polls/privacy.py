@@ -6,13 +6,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from eventhub import privacy_registry as registry
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.polls.models import Poll, PollOption, QAQuestion, QAUpvote, Vote
-from eventhub.privacy import registry
 from eventhub.registration.privacy import iso
 
 
@@ -52,14 +53,14 @@ def _questions(subject: registry.Subject) -> list[dict[str, Any]]:
              "at": iso(q.created_at)} for q, poll, event in rows]
 
 
-registry.sections.extend([
+SECTIONS = [
     registry.Section("votes", _l("Dine stemmer"), _votes, {
         "event": _l("Arrangement"), "poll": _l("Afstemning"), "answer": _l("Svar")},
         order=50),
     registry.Section("questions", _l("Dine spørgsmål til oplægsholdere"), _questions, {
         "event": _l("Arrangement"), "poll": _l("Afstemning"), "question": _l("Spørgsmål")},
         order=60),
-])
+]
 
 
 def _unlink(rows) -> None:
@@ -69,7 +70,6 @@ def _unlink(rows) -> None:
             row.registration_id = None
 
 
-@registry.forgetter()
 def _forget(registration_ids: list[int]) -> None:
     """Votes, questions and upvotes stay (the results add up) but point to no one."""
     keys = _keys(registration_ids)
@@ -80,7 +80,6 @@ def _forget(registration_ids: list[int]) -> None:
     db.session.flush()
 
 
-@registry.purger()
 def _purge(event_ids: list[int]) -> int:
     """Anonymous phones' cookie ids are cut from the events' votes, questions, upvotes."""
     polls = select(Poll.id).where(Poll.event_id.in_(event_ids))
@@ -94,3 +93,11 @@ def _purge(event_ids: list[int]) -> int:
     _unlink(rows)
     db.session.flush()
     return len(rows)
+
+
+def register(app: Flask) -> None:
+    """Add this domain's part of "my data", correcting and forgetting to the app."""
+    for section in SECTIONS:
+        registry.add_section(app, section)
+    registry.add_forgetter(app, _forget)
+    registry.add_purger(app, _purge)

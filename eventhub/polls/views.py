@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from eventhub import select_locale
+from eventhub.i18n import select_locale
 from eventhub.documents import qr_png
 from eventhub.errors import DomainError
 from eventhub.events import hooks
@@ -41,14 +41,11 @@ from eventhub.realtime import broker
 
 bp = Blueprint("polls", __name__)
 
-def _public_panel(event, user) -> dict | None:
+def public_panel(event, user) -> dict | None:
     polls = services.polls_of(event)
     return {"open": sum(p.status == OPEN for p in polls)} if polls else None
 
 
-hooks.public_panels.append(hooks.Panel("polls/_event_panel.html", _public_panel, 30))
-# Domains above polls add under a poll on the join page: context(poll, event).
-poll_panels: list[hooks.Panel] = []
 
 
 def _vote_limit() -> str:
@@ -166,7 +163,7 @@ def join(code: str):
             "poll": poll, "snap": snap, "etag": etag, "mine": services.my_vote(
                 poll, voters.voter_key_or_none(poll, event)),
             "chart": _chart(poll, snap, etag),
-            "panels": hooks.render_panels(poll_panels, poll, event),
+            "panels": hooks.render_panels(hooks.POLL, poll, event),
         })
     try:
         voter_id = voters.anonymous_id()

@@ -1,2 +1,14 @@
 """A participant's own data: "my data" (see, download, correct, withdraw consent, delete)
-and the retention purge. Each domain contributes through ``eventhub.privacy.registry``."""
+and the retention purge. Each domain contributes through ``eventhub.privacy_registry``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """ "My data" pages (what they show comes from every domain's contributions)."""
+    from eventhub.privacy import views
+
+    app.register_blueprint(views.bp)
+

@@ -10,14 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, or_, select
 
 from eventhub import audit
+from eventhub import privacy_registry as registry
 from eventhub.accounts.models import MagicLink, User
 from eventhub.db import utcnow
 from eventhub.errors import NotFound, ValidationError
 from eventhub.events.models import Event, EventRole
 from eventhub.extensions import db
 from eventhub.mail import OutboxMail
-from eventhub.privacy import registry
-from eventhub.privacy.registry import Correction, Subject
+from eventhub.privacy_registry import Correction, Subject
 from eventhub.registration import services as registrations
 from eventhub.registration.models import CANCELLED, Registration
 from eventhub.registration.privacy import iso, scrub_mails

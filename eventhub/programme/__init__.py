@@ -1,1 +1,22 @@
 """Rooms, tracks, sessions, personal agendas, workshop sign-up and calendar feeds."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from eventhub.events import hooks
+
+
+def init_app(app: Flask) -> None:
+    """Programme pages and calendar feeds; panels on the event's pages; the programme's
+    part of "my data"."""
+    from eventhub.programme import manage_views, privacy, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
+    hooks.add_panel(app, hooks.EVENT_PUBLIC,
+                    hooks.Panel("programme/_event_panel.html", views.public_panel, 20))
+    hooks.add_panel(app, hooks.EVENT_MANAGE,
+                    hooks.Panel("programme/_manage_panel.html", views.manage_panel, 20))
+    privacy.register(app)
+

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from eventhub import privacy_registry as registry
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.privacy import registry
 from eventhub.programme.models import AgendaEntry, AgendaFeed, Session, Signup, Speaker
 from eventhub.registration.privacy import iso
 
@@ -42,7 +43,7 @@ def _speaking(subject: registry.Subject) -> list[dict[str, Any]]:
             for s, title, starts, event in _rows(Speaker, subject)]
 
 
-registry.sections.extend([
+SECTIONS = [
     registry.Section("agenda", _l("Min dag (programpunkter du har markeret)"), _agenda, {
         "event": _l("Arrangement"), "session": _l("Programpunkt")}, order=30),
     registry.Section("workshop_signups", _l("Tilmeldinger til workshops"), _signups, {
@@ -51,10 +52,9 @@ registry.sections.extend([
     registry.Section("speaker", _l("Du står i programmet som oplægsholder"), _speaking, {
         "event": _l("Arrangement"), "session": _l("Programpunkt"), "name": _l("Navn")},
         order=45),
-])
+]
 
 
-@registry.corrector(order=20)
 def _correct(subject: registry.Subject, correction: registry.Correction) -> None:
     db.session.execute(
         update(Speaker).where(Speaker.registration_id.in_(subject.registration_ids))
@@ -62,7 +62,6 @@ def _correct(subject: registry.Subject, correction: registry.Correction) -> None
         .execution_options(synchronize_session=False))
 
 
-@registry.forgetter()
 def _forget(registration_ids: list[int]) -> None:
     """"My day" and the calendar feed go; workshop seats stay (anonymous) for the counts;
     a speaker entry loses the name."""
@@ -76,7 +75,6 @@ def _forget(registration_ids: list[int]) -> None:
         .execution_options(synchronize_session=False))
 
 
-@registry.purger()
 def _purge(event_ids: list[int]) -> int:
     """Every speaker of the events, external ones too, loses name and organization."""
     sessions = select(Session.id).where(Session.event_id.in_(event_ids))
@@ -86,3 +84,12 @@ def _purge(event_ids: list[int]) -> int:
         .values(name=registry.DELETED_NAME, organization="", registration_id=None)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+def register(app: Flask) -> None:
+    """Add this domain's part of "my data", correcting and forgetting to the app."""
+    for section in SECTIONS:
+        registry.add_section(app, section)
+    registry.add_corrector(app, _correct, order=20)
+    registry.add_forgetter(app, _forget)
+    registry.add_purger(app, _purge)

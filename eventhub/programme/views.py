@@ -32,18 +32,12 @@ from eventhub.timeutil import to_local
 bp = Blueprint("programme", __name__, url_prefix="/e/<slug>")
 
 
-def _public_panel(event, user) -> dict | None:
+def public_panel(event, user) -> dict | None:
     return {} if services.has_sessions(event) else None
 
 
-hooks.public_panels.append(hooks.Panel("programme/_event_panel.html", _public_panel, 20))
-hooks.manage_panels.append(hooks.Panel(
-    "programme/_manage_panel.html",
-    lambda event, user: {} if events.has_role(user, event, "organizer") else None, 20))
-
-
-# Domains above the programme add to session pages: context(session, registration).
-session_panels: list[hooks.Panel] = []
+def manage_panel(event, user) -> dict | None:
+    return {} if events.has_role(user, event, "organizer") else None
 
 
 def _ics(body: bytes, filename: str) -> Response:
@@ -107,7 +101,7 @@ def session_page(slug: str, session_id: int):
         starred=session.id in agenda.starred_ids(reg), signup=signups.get(session.id),
         seats_taken=agenda.seats_taken(session) if session.has_signup else None,
         kind_labels=KIND_LABELS, form=ActionForm(), started=session.starts_at <= utcnow(),
-        panels=hooks.render_panels(session_panels, session, reg),
+        panels=hooks.render_panels(hooks.SESSION, session, reg),
     )
 
 

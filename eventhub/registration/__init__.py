@@ -1,1 +1,24 @@
 """Registrations, tickets and check-in."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from eventhub.events import hooks
+from eventhub.events import services as events_services
+
+
+def init_app(app: Flask) -> None:
+    """Registration, tickets and check-in pages; panels on the event's pages; the
+    registrations' part of "my data"."""
+    from eventhub.registration import manage_views, privacy, services, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage_views.bp)
+    hooks.add_panel(app, hooks.EVENT_PUBLIC,
+                    hooks.Panel("registration/_event_panel.html", views.public_panel, 10))
+    hooks.add_panel(app, hooks.EVENT_MANAGE,
+                    hooks.Panel("registration/_manage_panel.html", views.manage_panel, 10))
+    privacy.register(app)
+    events_services.on_event_saved(app, services.seats_may_have_freed)
+

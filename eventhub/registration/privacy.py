@@ -7,13 +7,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, select, update
 
+from eventhub import privacy_registry as registry
 from eventhub.events.services import find_or_create_organization
 from eventhub.extensions import db
 from eventhub.mail import QUEUED, SKIPPED, OutboxMail
-from eventhub.privacy import registry
 from eventhub.registration.models import (
     STATUS_LABELS,
     Answer,
@@ -70,7 +71,7 @@ def _mail_rows(subject: registry.Subject) -> list[dict[str, Any]]:
              "body": m.body_text} for m in mails]
 
 
-registry.sections.extend([
+SECTIONS = [
     registry.Section("registrations", _l("Tilmeldinger"), _registration_rows, {
         "event": _l("Arrangement"), "status": _l("Status"), "name": _l("Navn"),
         "email": _l("E-mail"), "organization": _l("Organisation"),
@@ -81,7 +82,7 @@ registry.sections.extend([
     registry.Section("mails", _l("Mails til dig"), _mail_rows, {
         "created_at": _l("Tidspunkt"), "subject": _l("Emne"), "status": _l("Status")},
         order=90),
-])
+]
 
 
 def _consented_events(subject: registry.Subject) -> list[str]:
@@ -95,12 +96,11 @@ def _withdraw_directory(subject: registry.Subject) -> None:
     db.session.flush()
 
 
-registry.consents.append(registry.Consent(
+CONSENT = registry.Consent(
     "directory", _l("Synlig i arrangementets netværksoversigt"), _consented_events,
-    _withdraw_directory))
+    _withdraw_directory)
 
 
-@registry.corrector(order=10)
 def _correct(subject: registry.Subject, correction: registry.Correction) -> None:
     organization = find_or_create_organization(correction.organization)
     for reg in _registrations(subject):
@@ -124,7 +124,6 @@ def scrub_mails(where) -> int:
     return done.rowcount or 0
 
 
-@registry.forgetter(order=900)
 def _anonymize(registration_ids: list[int]) -> None:
     """Name → "Slettet deltager", address → a unique placeholder, answers removed, links
     and consent gone; status, organization and times stay, so figures add up."""
@@ -144,8 +143,16 @@ def _anonymize(registration_ids: list[int]) -> None:
     db.session.expire_all()
 
 
-@registry.purger(order=900)
 def _purge_mails(event_ids: list[int]) -> int:
     """Mails about the events (receipts, reminders, invitations) lose address and body."""
     return scrub_mails(OutboxMail.event_id.in_(event_ids))
 
+
+def register(app: Flask) -> None:
+    """Add this domain's part of "my data", correcting and forgetting to the app."""
+    for section in SECTIONS:
+        registry.add_section(app, section)
+    registry.add_consent(app, CONSENT)
+    registry.add_corrector(app, _correct, order=10)
+    registry.add_forgetter(app, _anonymize, order=900)
+    registry.add_purger(app, _purge_mails, order=900)

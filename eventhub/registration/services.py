@@ -26,7 +26,7 @@ from eventhub.events.models import (
     PUBLISHED,
     Event,
 )
-from eventhub.events.services import event_saved, find_or_create_organization, require_role
+from eventhub.events.services import find_or_create_organization, require_role
 from eventhub.extensions import db
 from eventhub.registration import questions as q
 from eventhub.registration.models import (
@@ -377,8 +377,7 @@ def promote_waitlist(event: Event) -> list[Registration]:
     return promoted
 
 
-@event_saved.connect
-def _seats_may_have_freed(event: Event, **_kw) -> None:
+def seats_may_have_freed(event: Event) -> None:
     """More capacity (or no more approval) after an edit: promote from the waiting list."""
     if event.requires_approval:
         return

@@ -19,7 +19,6 @@ from flask_login import current_user
 
 from eventhub.documents import qr_png
 from eventhub.errors import ValidationError
-from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.extensions import db, limiter
@@ -33,20 +32,18 @@ from eventhub.registration.notifications import event_ics
 bp = Blueprint("registration", __name__)
 
 
-def _public_panel(event, user) -> dict:
+def public_panel(event, user) -> dict:
     return {"problem": services.registration_window_problem(event),
             "seats_left": services.seats_left(event)}
 
 
-def _manage_panel(event, user) -> dict | None:
+def manage_panel(event, user) -> dict | None:
     if not events.is_staff(user, event):
         return None
     return {"organizer": events.has_role(user, event, ORGANIZER),
             "seats_taken": services.seats_taken(event), "counts": services.check_in_counts(event)}
 
 
-hooks.public_panels.append(hooks.Panel("registration/_event_panel.html", _public_panel, 10))
-hooks.manage_panels.append(hooks.Panel("registration/_manage_panel.html", _manage_panel, 10))
 
 
 def _register_limit() -> str:

@@ -1,0 +1,96 @@
+"""One transaction per request, committed in one place.
+
+Views translate HTTP and services flush; neither commits. After a view returns, the
+request's unit of work is committed here, once, before the response is made (as
+Indico's request handler does). If the view raises, the transaction is rolled back and
+the error handlers answer: a ``DomainError`` with its message, anything else with the
+error page. A view that wants to answer a broken rule itself (a form that keeps what
+the person typed) runs the service inside ``attempt()``, which rolls back and hands it
+the error.
+
+Work that must only happen once the data is stored (telling live result streams that a
+poll changed, waking the mail worker) is queued with ``after_commit``.
+
+The one exception to this rule is the quick vote's batch writer
+(``eventhub.polls.ballots``): it writes ballots of many requests in one autocommit
+statement on a connection of its own, outside the request's session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from eventhub.errors import DomainError
+from eventhub.extensions import db
+
+
+class TransactionalFlask(Flask):
+    """Flask whose view dispatch ends in the request's single commit."""
+
+    def dispatch_request(self):
+        try:
+            rv = super().dispatch_request()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return rv
+
+
+_QUEUE = "eventhub.after_commit"
+
+
+def after_commit(fn: Callable[[], object]) -> None:
+    """Run ``fn`` once the current unit of work is committed (dropped on rollback)."""
+    db.session().info.setdefault(_QUEUE, []).append(fn)
+
+
+def _run_queued(session: Session) -> None:
+    for fn in session.info.pop(_QUEUE, ()):
+        fn()
+
+
+def _drop_queued(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_QUEUE, None)
+
+
+def init_app(app: Flask) -> None:
+    """Hook the after-commit queue to the app's session (once per process: the session
+    factory is the shared ``db`` object's)."""
+    for name, fn in (("after_commit", _run_queued), ("after_soft_rollback", _drop_queued)):
+        if not sa_event.contains(db.session, name, fn):
+            sa_event.listen(db.session, name, fn)
+
+
+@dataclass
+class Attempt:
+    """What ``attempt()`` caught; false when the service call went through."""
+
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def message(self) -> str:
+        return self.error.message if self.error is not None else ""
+
+
+@contextmanager
+def attempt(*kinds: type[DomainError]) -> Iterator[Attempt]:
+    """Run service calls; a domain error of ``kinds`` (default: any) rolls back the
+    request's work and is handed to the view, which answers it (keeping the form)."""
+    caught: tuple[type[DomainError], ...] = kinds or (DomainError,)
+    outcome = Attempt()
+    try:
+        yield outcome
+    except caught as exc:
+        db.session.rollback()
+        outcome.error = exc
