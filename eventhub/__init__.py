@@ -14,10 +14,9 @@ from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
-from config import INSTANCE_DIR, config_for
 from eventhub.extensions import babel, csrf, db, limiter, login_manager, migrate
-
-ROOT = Path(__file__).resolve().parent.parent
+from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
+from eventhub.settings import INSTANCE_DIR, config_for
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,7 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
     )
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))
     if config:
@@ -89,7 +89,7 @@ def register_extensions(app: Flask) -> None:
                                    **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
 
