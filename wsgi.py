@@ -1,5 +1,7 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point of a checkout: ``gunicorn wsgi:app``, kept for existing deployments.
 
-from eventhub import create_app
+Use ``eventhub.wsgi:app``, which an installed wheel has too; this module is not part of the
+built distribution.
+"""
 
-app = create_app()
+from eventhub.wsgi import app  # noqa: F401

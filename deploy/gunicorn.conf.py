@@ -1,5 +1,7 @@
-"""gunicorn settings for one EventHub instance: ``gunicorn -c deploy/gunicorn.conf.py wsgi:app``
-(or ``eventhub serve``). Run two or more instances behind nginx (deploy/nginx.conf).
+"""gunicorn settings for one EventHub instance: ``gunicorn -c deploy/gunicorn.conf.py``
+(it serves ``eventhub.wsgi:app``), or ``eventhub serve``, which uses this file from a
+checkout or from an installed wheel (the build ships it as ``eventhub/deploy/``). Run two
+or more instances behind nginx (deploy/nginx.conf).
 
 The gevent worker class was chosen by measurement (tests/perf/bench_polls.py and
 tests/perf/bench_eventday.py): one open result stream costs a greenlet, not a thread,
@@ -12,6 +14,7 @@ import resource
 import tempfile
 from pathlib import Path
 
+wsgi_app = "eventhub.wsgi:app"  # unless the command line names another
 bind = os.environ.get("BIND", "127.0.0.1:8001")
 worker_class = "gevent"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event as sa_event
 
-from config import INSTANCE_DIR, config_for
 from eventhub import (
     accounts,
     directory,
@@ -26,11 +25,11 @@ from eventhub import (
     transactions,
 )
 from eventhub.extensions import csrf, db, limiter, login_manager, migrate
+from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
+from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
 DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup)
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -38,7 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = transactions.TransactionalFlask(
         __name__,
         instance_path=str(INSTANCE_DIR),
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
     )
     app.config.from_object(config_for((config or {}).get("ENV_NAME")))
     if config:
@@ -106,7 +106,7 @@ def register_extensions(app: Flask) -> None:
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 sa_event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
 

@@ -120,12 +120,12 @@ def serve(bind: str, workers: int, gunicorn_args: tuple[str, ...]) -> None:
 
     Extra arguments go to gunicorn. Run one per instance behind nginx (deploy/nginx.conf).
     """
-    root = Path(__file__).resolve().parent.parent
-    conf = root / "deploy" / "gunicorn.conf.py"
-    if not conf.exists():
-        raise click.ClickException(f"{conf} is missing: run from a checkout of EventHub.")
-    args = [sys.executable, "-m", "gunicorn", "-c", str(conf), "--chdir", str(root),
-            "--bind", bind, "--workers", str(workers), *gunicorn_args, "wsgi:app"]
+    from eventhub.paths import GUNICORN_CONF
+
+    if not GUNICORN_CONF.exists():
+        raise click.ClickException(f"{GUNICORN_CONF} is missing: reinstall EventHub.")
+    args = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
+            "--bind", bind, "--workers", str(workers), *gunicorn_args, "eventhub.wsgi:app"]
     click.echo("exec " + " ".join(args[1:]))
     os.execv(sys.executable, args)
 

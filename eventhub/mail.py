@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
+from eventhub.paths import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _render(template: str, locale: str, context: dict[str, Any]) -> tuple[str, s
     with force_locale(locale):
         rendered = render_template(f"email/{template}.txt", **context)
         html = None
-        html_path = Path(current_app.root_path).parent / "templates" / "email" / f"{template}.html"
+        html_path = TEMPLATES_DIR / "email" / f"{template}.html"
         if html_path.exists():
             html = render_template(f"email/{template}.html", **context)
     subject, _, body = rendered.lstrip().partition("\n")

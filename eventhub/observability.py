@@ -25,7 +25,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, request
 from sqlalchemy import func, select, text
@@ -168,10 +167,10 @@ def migration_heads() -> frozenset[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from eventhub import ROOT
+    from eventhub.paths import MIGRATIONS_DIR
 
     config = Config()
-    config.set_main_option("script_location", str(Path(ROOT) / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 

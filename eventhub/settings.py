@@ -1,0 +1,127 @@
+"""Configuration: every value from the environment, with safe defaults.
+
+``create_app`` picks a class by ``EVENTHUB_ENV`` (development, production) unless a
+test passes its own mapping. Nothing secret has a production default.
+"""
+
+from __future__ import annotations
+
+import os
+
+from eventhub.paths import instance_dir
+
+# EVENTHUB_INSTANCE, else instance/ in a checkout, else beside the install (eventhub/paths.py).
+INSTANCE_DIR = instance_dir()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def database_url() -> str:
+    """The database URL: ``DATABASE_URL`` or SQLite under ``instance/``."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'eventhub.sqlite'}"
+    # Accept the common short forms and use psycopg 3 for PostgreSQL.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Development defaults: embedded SQLite, mail to a folder, in-process broker."""
+
+    ENV_NAME = "development"
+    # Unset in development: create_app keeps a generated key in instance/secret_key.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_SECONDS", 14 * 24 * 3600)
+
+    # Forms
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_I18N_ENABLED = False  # every form message is our own, in Danish and English
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
+
+    # Language and time
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    # Magic links
+    MAGIC_LINK_MAX_AGE = _int("MAGIC_LINK_MAX_AGE", 30 * 60)
+
+    # Mail
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")  # folder | smtp
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "EventHub <noreply@eventhub.local>")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 15)
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 60)
+    # Deliver the outbox from a thread inside the web process (demo, single process).
+    MAIL_DELIVER_IN_PROCESS = _bool("MAIL_DELIVER_IN_PROCESS", False)
+
+    # Rate limits (Flask-Limiter); Redis storage when REDIS_URL is set.
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+    RATELIMIT_MAGIC_LINK = os.environ.get("RATELIMIT_MAGIC_LINK", "5 per minute;20 per hour")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "60 per minute;600 per hour")
+    RATELIMIT_VOTE = os.environ.get("RATELIMIT_VOTE", "60 per minute")
+    # Close result streams after this many seconds (clients reconnect); None: never.
+    SSE_MAX_SECONDS = _int("SSE_MAX_SECONDS", 0) or None
+
+    # Production: outages answer 503 quickly instead of hanging; operations.
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 3)  # seconds (PostgreSQL)
+    REDIS_TIMEOUT_SECONDS = _int("REDIS_TIMEOUT_SECONDS", 2)
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                                 "socket_timeout": REDIS_TIMEOUT_SECONDS}
+    # Proxies in front that set X-Forwarded-For/-Proto/-Host (nginx: 1); 0 trusts none.
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME") or os.uname().nodename
+    LOG_REQUESTS = _bool("LOG_REQUESTS", True)
+    # /metrics: with a token, "Authorization: Bearer <token>" from anywhere; else loopback.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment; cookies only over HTTPS."""
+
+    ENV_NAME = "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https"
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    """The config class named by ``name`` or ``EVENTHUB_ENV``."""
+    name = (name or os.environ.get("EVENTHUB_ENV", "development")).lower()
+    return ProductionConfig if name == "production" else Config
