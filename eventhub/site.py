@@ -24,9 +24,10 @@ bp = Blueprint("site", __name__)
 def healthz():
     """200 when the database answers, 503 when it does not."""
     try:
-        db.session.execute(text("SELECT 1"))
+        # A connection of its own: a failed probe leaves the request's session untouched.
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
         return jsonify(status="unavailable", database=type(exc).__name__), 503
     return jsonify(status="ok", database="ok")
 
