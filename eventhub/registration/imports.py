@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from eventhub import audit
 from eventhub.accounts.services import check_email
+from eventhub.db import lock_row
 from eventhub.errors import ValidationError
 from eventhub.events.models import (
     COMPANY,
@@ -197,6 +198,9 @@ def run_import(actor, event: Event, text: str, *, notify: bool = True) -> tuple[
     report = parse(event, text)
     if not report.ok:
         raise ValidationError(report.header_problem)
+    # Held for the whole import (each row would take it anyway). On SQLite this write also
+    # opens the transaction: a SAVEPOINT opened outside one is released as a commit.
+    lock_row(db.session, Event, event.id)
     failed: list[tuple[int, str]] = []
     for line_no, data in report.good:
         try:
