@@ -118,6 +118,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        # The dispatcher has rolled back a view's work already; this also covers errors
+        # raised before the view (a blueprint's before_request), outside the dispatcher.
         db.session.rollback()
         return error_page(exc.status_code, message=exc.message)
 
