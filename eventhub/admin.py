@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from eventhub import mail
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -34,6 +33,5 @@ def outbox():
 def retry(mail_id: int):
     if mail.retry_mail(mail_id) is None:
         abort(404)
-    db.session.commit()
     flash(_("Mailen er lagt i kø igen."), "success")
     return redirect(url_for("admin.outbox"))

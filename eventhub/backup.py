@@ -185,31 +185,66 @@ def _reset_sequences(table: Table) -> None:
     ).bindparams(t=table.name, c=name))
 
 
-def restore(path: Path, replace: bool = False) -> dict[str, int]:
-    """Load the backup at ``path`` into this database; returns rows per table."""
-    from flask_migrate import upgrade
-
-    manifest = read_manifest(path)
-    upgrade()
+def _check_revision(manifest: dict[str, Any]) -> None:
+    """The backup must come from the database revision this EventHub is at."""
     here = _current_revisions()
     if manifest["revision"] != here:
         raise BackupError(
             f"The backup is from database revision {', '.join(manifest['revision'])}; this "
             f"EventHub is at {', '.join(here)}. Restore it with the EventHub version that made "
             "it, then run `eventhub db upgrade`.")
-    known = {t.name: t for t in tables()}
-    unknown = set(manifest["tables"]) - set(known)
-    missing = set(known) - set(manifest["tables"])
+
+
+def _check_tables(manifest: dict[str, Any]) -> None:
+    """The backup must hold exactly the tables the models know."""
+    known = {t.name for t in tables()}
+    unknown = set(manifest["tables"]) - known
+    missing = known - set(manifest["tables"])
     if unknown or missing:
         raise BackupError(f"Tables differ: only in the backup {sorted(unknown)}, "
                           f"only here {sorted(missing)}.")
+
+
+def _check_empty() -> None:
+    """Nothing but the migrations' reference data may be in the way."""
+    busy = [t.name for t in tables() if t.name not in REFERENCE_TABLES
+            and db.session.scalar(select(func.count()).select_from(t))]
+    if busy:
+        raise BackupError("The database is not empty (" + ", ".join(busy[:5]) +
+                          "). Restore into an empty database, or pass --replace to "
+                          "delete what it holds.")
+
+
+def _load_table(archive: zipfile.ZipFile, table: Table, expected: int) -> int:
+    """Insert one table's rows from the archive in batches; returns how many."""
+    decoders = {c.key: _decoder(c) for c in _columns(table)}
+    batch: list[dict[str, Any]] = []
+    n = 0
+    with archive.open(f"tables/{table.name}.jsonl") as raw:
+        for line in io.TextIOWrapper(raw, encoding="utf-8"):
+            row = json.loads(line)
+            batch.append({k: decoders[k](v) for k, v in row.items() if k in decoders})
+            if len(batch) >= BATCH:
+                db.session.execute(insert(table), batch)
+                n, batch = n + len(batch), []
+    if batch:
+        db.session.execute(insert(table), batch)
+        n += len(batch)
+    if n != expected:
+        raise BackupError(f"{table.name}: {n} rows read, the manifest says {expected}.")
+    return n
+
+
+def restore(path: Path, replace: bool = False) -> dict[str, int]:
+    """Load the backup at ``path`` into this database; returns rows per table."""
+    from flask_migrate import upgrade
+
+    manifest = read_manifest(path)
+    upgrade()
+    _check_revision(manifest)
+    _check_tables(manifest)
     if not replace:
-        busy = [t.name for t in tables() if t.name not in REFERENCE_TABLES
-                and db.session.scalar(select(func.count()).select_from(t))]
-        if busy:
-            raise BackupError("The database is not empty (" + ", ".join(busy[:5]) +
-                              "). Restore into an empty database, or pass --replace to "
-                              "delete what it holds.")
+        _check_empty()
     counts: dict[str, int] = {}
     dialect = db.engine.dialect.name
     try:
@@ -219,26 +254,10 @@ def restore(path: Path, replace: bool = False) -> dict[str, int]:
             db.session.execute(table.delete())
         with zipfile.ZipFile(path) as archive:
             for table in tables():
-                decoders = {c.key: _decoder(c) for c in _columns(table)}
-                batch: list[dict[str, Any]] = []
-                n = 0
-                with archive.open(f"tables/{table.name}.jsonl") as raw:
-                    for line in io.TextIOWrapper(raw, encoding="utf-8"):
-                        row = json.loads(line)
-                        batch.append({k: decoders[k](v) for k, v in row.items()
-                                      if k in decoders})
-                        if len(batch) >= BATCH:
-                            db.session.execute(insert(table), batch)
-                            n, batch = n + len(batch), []
-                if batch:
-                    db.session.execute(insert(table), batch)
-                    n += len(batch)
-                if n != manifest["rows"].get(table.name, 0):
-                    raise BackupError(f"{table.name}: {n} rows read, the manifest says "
-                                      f"{manifest['rows'].get(table.name)}.")
+                counts[table.name] = _load_table(archive, table,
+                                                 manifest["rows"].get(table.name, 0))
                 if dialect == "postgresql":
                     _reset_sequences(table)
-                counts[table.name] = n
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -24,9 +24,10 @@ bp = Blueprint("site", __name__)
 def healthz():
     """200 when the database answers, 503 when it does not."""
     try:
-        db.session.execute(text("SELECT 1"))
+        # A connection of its own: a failed probe leaves the request's session untouched.
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
         return jsonify(status="unavailable", database=type(exc).__name__), 503
     return jsonify(status="ok", database="ok")
 
@@ -117,6 +118,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        # The dispatcher has rolled back a view's work already; this also covers errors
+        # raised before the view (a blueprint's before_request), outside the dispatcher.
         db.session.rollback()
         return error_page(exc.status_code, message=exc.message)
 

@@ -6,9 +6,9 @@ import json
 
 from sqlalchemy import func, select
 
+from eventhub import privacy_registry as registry
 from eventhub.extensions import db
 from eventhub.polls.models import QAQuestion, Vote
-from eventhub import privacy_registry as registry
 from eventhub.programme.models import AgendaEntry, Signup, Speaker
 from eventhub.registration.models import Answer, Registration
 from tests.helpers import login, make_event, make_registration, set_password_for

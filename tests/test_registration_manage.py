@@ -166,6 +166,27 @@ def test_import_dry_run_names_bad_lines_then_imports_good_rows(client, app, orga
     assert "anna@example.com er allerede tilmeldt" in again.get_data(as_text=True)
 
 
+def test_import_that_fails_on_one_row_stores_no_row(client, app, organizer, monkeypatch):
+    from eventhub.errors import ValidationError
+    from eventhub.registration import imports
+
+    real_register = imports.register
+
+    def register_but_refuse_bo(event, data, **kwargs):
+        if data.email == "bo@example.com":
+            raise ValidationError("Bo kan ikke tilmeldes.")
+        return real_register(event, data, **kwargs)
+
+    monkeypatch.setattr(imports, "register", register_but_refuse_bo)
+    text = "navn;e-mail\nAnna And;anna@example.com\nBo Bunde;bo@example.com\n"
+    response = client.post("/manage/e/dag/registrations/import",
+                           data={"csv_text": text, "confirm": "1"})
+    page = response.get_data(as_text=True)
+    assert "Importen blev ikke gennemført: 1 linjer har fejl." in page
+    assert "Bo kan ikke tilmeldes." in page
+    assert registrations_of(app, organizer) == []  # the good row went with the bad one
+
+
 def test_import_file_upload_and_bad_header(client, app, organizer):
     upload = (io.BytesIO("navn,email\nÅse Øster,aase@example.com\n".encode("cp1252")), "x.csv")
     page = client.post("/manage/e/dag/registrations/import", data={"file": upload},

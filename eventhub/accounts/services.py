@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventhub.accounts.models import MagicLink, User, new_session_nonce
 from eventhub.db import utcnow
-from eventhub.errors import ValidationError
+from eventhub.errors import DomainError, ValidationError
 from eventhub.extensions import db
 from eventhub.mail import queue_mail
 
@@ -166,12 +165,15 @@ def send_magic_link(email: str, next_url: str | None = None) -> None:
     queue_mail(email, "magic_link", kind="magic-link", url=url, minutes=minutes)
 
 
-@dataclass
-class MagicLinkProblem(Exception):
+class MagicLinkProblem(DomainError):
     """Why a link cannot sign anyone in; ``email`` is set when a new link may be offered."""
 
-    reason: str  # "expired" | "used" | "invalid"
-    email: str | None = None
+    def __init__(self, reason: str, email: str | None = None) -> None:
+        titles = {"expired": _("Linket er udløbet"), "used": _("Linket er allerede brugt")}
+        super().__init__(titles.get(reason, _("Linket er ugyldigt")))
+        self.reason = reason  # "expired" | "used" | "invalid"
+        self.email = email
+        self.status_code = 410 if reason in titles else 400
 
 
 def _read_link(token: str) -> MagicLink:

@@ -18,8 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from eventhub.accounts import services
 from eventhub.accounts.forms import LoginForm, MagicLinkForm, PasswordForm
 from eventhub.errors import ValidationError
-from eventhub.extensions import db, limiter
+from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
+from eventhub.transactions import attempt
 
 bp = Blueprint("accounts", __name__)
 
@@ -51,13 +52,12 @@ def login():
     for field in (magic_form.email, magic_form.next):  # two forms on one page: unique ids
         field.id = field.label.field_id = f"link-{field.name}"
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             user = services.authenticate(form.email.data, form.password.data)
-        except ValidationError as exc:
-            form.password.errors.append(exc.message)
+        if failed:
+            form.password.errors.append(failed.message)
         else:
             _sign_in(user)
-            db.session.commit()
             flash(_("Du er logget ind."), "success")
             return redirect(services.safe_next_url(form.next.data) or url_for("manage.home"))
     return render_template("accounts/login.html", form=form, magic_form=magic_form)
@@ -68,12 +68,11 @@ def login():
 def magic_request():
     form = MagicLinkForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.send_magic_link(form.email.data, form.next.data)
-        except ValidationError as exc:
-            form.email.errors.append(exc.message)
+        if failed:
+            form.email.errors.append(failed.message)
         else:
-            db.session.commit()
             return render_template("accounts/magic_sent.html", email=form.email.data.strip())
     return render_template("accounts/magic_request.html", form=form)
 
@@ -83,13 +82,11 @@ def magic(token: str):
     """GET shows a button; only the POST spends the link, so mail scanners cannot."""
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with attempt(services.MagicLinkProblem) as failed:
             user, next_url = services.consume_magic_link(token)
-        except services.MagicLinkProblem as problem:
-            db.session.rollback()
-            return _magic_problem(problem)
+        if failed:
+            return _magic_problem(failed.error)
         _sign_in(user)
-        db.session.commit()
         flash(_("Du er logget ind."), "success")
         return redirect(next_url or url_for("accounts.account"))
     problem = services.check_magic_link(token)
@@ -100,8 +97,8 @@ def magic(token: str):
 
 def _magic_problem(problem: services.MagicLinkProblem):
     retry = MagicLinkForm(email=problem.email or "", formdata=None)
-    status = 410 if problem.reason in ("expired", "used") else 400
-    return render_template("accounts/magic_problem.html", reason=problem.reason, form=retry), status
+    return render_template("accounts/magic_problem.html", reason=problem.reason,
+                           form=retry), problem.status_code
 
 
 @bp.post("/logout")
@@ -121,13 +118,12 @@ def logout():
 def account():
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.set_password(current_user, form.password.data)
-        except ValidationError as exc:
-            form.password.errors.append(exc.message)
+        if failed:
+            form.password.errors.append(failed.message)
         else:
             login_user(current_user)  # the nonce changed: keep this session signed in
-            db.session.commit()
             flash(_("Din adgangskode er gemt. Andre steder er du logget ud."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, action_form=ActionForm())
@@ -137,7 +133,6 @@ def account():
 @login_required
 def logout_everywhere():
     services.sign_out_everywhere(current_user)
-    db.session.commit()
     logout_user()
     flash(_("Du er logget ud alle steder."), "info")
     return redirect(url_for("accounts.login"))

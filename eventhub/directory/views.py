@@ -27,7 +27,7 @@ from eventhub.events import services as events
 from eventhub.events.models import MUNICIPALITY, REGION, Organization
 from eventhub.extensions import db, limiter
 from eventhub.forms import ActionForm
-from eventhub.registration.views import current_registration
+from eventhub.registration.participants import current_registration
 
 bp = Blueprint("directory", __name__, url_prefix="/e/<slug>/directory")
 public_bp = Blueprint("solutions", __name__)

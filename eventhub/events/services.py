@@ -329,6 +329,11 @@ def find_or_create_organization(name: str, kind: str | None = None) -> Organizat
     return org
 
 
+def organization_names() -> list[str]:
+    """Every organization's name, alphabetically (suggestions for a form field)."""
+    return list(db.session.scalars(select(Organization.name).order_by(Organization.name)))
+
+
 def search_organizations(query: str, limit: int = 10) -> list[Organization]:
     """Organizations whose name contains the query, reference data first."""
     key = name_key(query)

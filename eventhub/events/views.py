@@ -12,9 +12,9 @@ from eventhub.events import services
 from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
 from eventhub.events.hooks import EVENT_MANAGE, EVENT_PUBLIC, render_panels
 from eventhub.events.models import ORGANIZER, Event
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.timeutil import from_local, to_local
+from eventhub.transactions import attempt
 
 bp = Blueprint("events", __name__)
 manage_bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -97,15 +97,12 @@ def create_event():
         abort(403)
     form = EventForm()
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             event = services.create_event(current_user, _form_to_data(form))
-        except ValidationError as exc:
-            db.session.rollback()
-            _attach_errors(form, exc)
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Arrangementet er oprettet."), "success")
             return redirect(url_for("manage.event", slug=event.slug))
+        _attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=None), status
 
@@ -155,15 +152,12 @@ def edit(slug: str):
     ev = services.get_event_for(slug, current_user, ORGANIZER)
     form = EventForm(data=_event_to_form_data(ev)) if request.method == "GET" else EventForm()
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.update_event(current_user, ev, _form_to_data(form))
-        except ValidationError as exc:
-            db.session.rollback()
-            _attach_errors(form, exc)
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("manage.event", slug=ev.slug))
+        _attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=ev), status
 
@@ -183,18 +177,15 @@ def invite(slug: str):
     ev = services.get_event_for(slug, current_user, ORGANIZER)
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.invite_staff(current_user, ev, form.email.data, form.role.data,
                                   form.name.data or "")
-        except ValidationError as exc:
-            db.session.rollback()
-            field = form[exc.field] if exc.field in form else form.email
-            field.errors = list(field.errors) + [exc.message]
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Invitationen er sendt til %(email)s.", email=form.email.data.strip()),
                   "success")
             return redirect(url_for("manage.event", slug=ev.slug))
+        field = form[failed.error.field] if failed.error.field in form else form.email
+        field.errors = list(field.errors) + [failed.message]
     return _manage_page(ev, form, 422)
 
 
@@ -202,12 +193,10 @@ def invite(slug: str):
 @login_required
 def remove_staff(slug: str, role_id: int):
     ev = services.get_event_for(slug, current_user, ORGANIZER)
-    try:
+    with attempt(ValidationError) as failed:
         services.remove_staff(current_user, ev, role_id)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if failed:
+        flash(failed.message, "error")
     else:
-        db.session.commit()
         flash(_("Rollen er fjernet."), "success")
     return redirect(url_for("manage.event", slug=ev.slug))

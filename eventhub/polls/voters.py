@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, Signer
 
 from eventhub.errors import DomainError
 from eventhub.polls.models import REGISTERED, Poll
-from eventhub.registration.views import current_registration
+from eventhub.registration.participants import current_registration
 
 COOKIE = "eh_voter"
 

@@ -28,6 +28,7 @@ from eventhub.privacy import services
 from eventhub.privacy.forms import CorrectionForm
 from eventhub.registration import services as registrations
 from eventhub.registration.models import Registration
+from eventhub.transactions import attempt
 
 bp = Blueprint("privacy", __name__)
 
@@ -77,17 +78,14 @@ def _correct(token: str | None):
     subject = _subject(token)
     form = CorrectionForm()
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.correct(subject, form.name.data, form.job_title.data or "",
                              form.organization.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.name
-            target.errors = list(target.errors) + [exc.message]
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Dine oplysninger er rettet."), "success")
             return redirect(_here("mine", token))
+        target = form[failed.error.field] if failed.error.field in form else form.name
+        target.errors = list(target.errors) + [failed.message]
     return _page(token, form, 422)
 
 
@@ -95,7 +93,6 @@ def _withdraw(token: str | None, key: str):
     subject = _subject(token)
     if ActionForm().validate_on_submit():
         services.withdraw(subject, key)
-        db.session.commit()
         flash(_("Dit samtykke er trukket tilbage."), "success")
     return redirect(_here("mine", token))
 
@@ -108,7 +105,6 @@ def _delete(token: str | None, reg_id: int):
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         services.delete_participation(subject, reg_id)
-        db.session.commit()
         flash(_("Din deltagelse er slettet. Vi har fjernet dit navn, din e-mailadresse og "
                 "dine svar."), "success")
         return redirect(url_for("events.index") if token else url_for(".mine"))

@@ -26,7 +26,7 @@ from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.programme import agenda, calendars, services
 from eventhub.programme.models import CANCELLED, KIND_LABELS, Session
-from eventhub.registration.views import current_registration
+from eventhub.registration.participants import current_registration
 from eventhub.timeutil import to_local
 
 bp = Blueprint("programme", __name__, url_prefix="/e/<slug>")

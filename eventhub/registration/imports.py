@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from eventhub import audit
 from eventhub.accounts.services import check_email
+from eventhub.db import lock_row
 from eventhub.errors import ValidationError
 from eventhub.events.models import (
     COMPANY,
@@ -25,7 +26,7 @@ from eventhub.events.models import (
 from eventhub.events.services import require_role
 from eventhub.extensions import db
 from eventhub.registration import questions as q
-from eventhub.registration.models import CANCELLED, Registration
+from eventhub.registration.models import CANCELLED, Question, Registration
 from eventhub.registration.services import RegistrationData, register
 
 MAX_ROWS = 5000
@@ -70,6 +71,75 @@ def _kind(value: str) -> str | None:
     raise ValidationError(_("ukendt organisationstype \"%(kind)s\"", kind=value))
 
 
+def _reader(text: str):
+    """A CSV reader for the text, with the delimiter its first line uses."""
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(io.StringIO(text), dialect)
+
+
+def _column_index(header: list[str]) -> dict[str, int]:
+    """Where each known column is: the first header cell that names it."""
+    index: dict[str, int] = {}
+    for key, names in COLUMNS.items():
+        for i, h in enumerate(header):
+            if h in names:
+                index[key] = i
+                break
+    return index
+
+
+@dataclass
+class _RowChecker:
+    """Checks data rows one by one, remembering the addresses already seen."""
+
+    active: list[Question]
+    index: dict[str, int]
+    question_cols: dict[int, Question]
+    registered: set[str]
+    labels: dict[str, str]
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def check(self, line_no: int, row: list[str], report: ImportReport) -> None:
+        """File the row under ``report.good`` or, with its reason, ``report.problems``."""
+        values = {key: (row[i].strip() if i < len(row) else "") for key, i in self.index.items()}
+
+        def cell(key: str) -> str:
+            return values.get(key, "")
+
+        reason = _row_problem(cell, self.registered, self.seen, line_no)
+        if reason:
+            report.problems.append((line_no, reason))
+            return
+        email = check_email(cell("email"))
+        self.seen[email] = line_no
+        answers = {qn.id: (row[i] if i < len(row) else "")
+                   for i, qn in self.question_cols.items()}
+        _cleaned, answer_problems = q.clean_answers(self.active, answers)
+        if answer_problems:
+            label = self.labels.get(answer_problems[0].field, "")
+            report.problems.append((line_no, f"{label}: {answer_problems[0].message}"))
+            return
+        report.good.append((line_no, RegistrationData(
+            name=cell("name"), email=email, organization=cell("organization") or _("Ukendt"),
+            organization_kind=_kind(cell("organization_kind")), job_title=cell("job_title"),
+            answers=answers,
+        )))
+
+
+def _row_checker(event: Event, header: list[str], index: dict[str, int]) -> _RowChecker:
+    active = q.active_questions(event)
+    questions = {qn.label.strip().lower(): qn for qn in active}
+    registered = set(db.session.scalars(select(Registration.email).where(
+        Registration.event_id == event.id, Registration.status != CANCELLED)))
+    return _RowChecker(
+        active=active, index=index, registered=registered,
+        question_cols={i: questions[h] for i, h in enumerate(header) if h in questions},
+        labels={q.field_name(qn): qn.label for qn in active})
+
+
 def parse(event: Event, text: str) -> ImportReport:
     """Check every row without saving anything."""
     report = ImportReport()
@@ -77,59 +147,22 @@ def parse(event: Event, text: str) -> ImportReport:
     if not text.strip():
         report.header_problem = _("Filen er tom.")
         return report
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = _reader(text)
     header = [h.strip().lower() for h in next(reader)]
-    index: dict[str, int] = {}
-    for key, names in COLUMNS.items():
-        for i, h in enumerate(header):
-            if h in names:
-                index[key] = i
-                break
+    index = _column_index(header)
     if "email" not in index or "name" not in index:
         report.header_problem = _(
             "Første linje skal have kolonnerne navn og e-mail (fx: navn;e-mail;organisation;"
             "organisationstype;stilling).")
         return report
-    active = q.active_questions(event)
-    labels = {q.field_name(qn): qn.label for qn in active}
-    questions = {qn.label.strip().lower(): qn for qn in active}
-    question_cols = {i: questions[h] for i, h in enumerate(header) if h in questions}
-    registered = set(db.session.scalars(select(Registration.email).where(
-        Registration.event_id == event.id, Registration.status != CANCELLED)))
-    seen: dict[str, int] = {}
+    checker = _row_checker(event, header, index)
     for line_no, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if line_no > MAX_ROWS + 1:
             report.problems.append((line_no, _("for mange rækker (højst %(n)d)", n=MAX_ROWS)))
             break
-
-        values = {key: (row[i].strip() if i < len(row) else "") for key, i in index.items()}
-
-        def cell(key: str, values: dict[str, str] = values) -> str:
-            return values.get(key, "")
-
-        reason = _row_problem(cell, registered, seen, line_no)
-        if reason:
-            report.problems.append((line_no, reason))
-            continue
-        email = check_email(cell("email"))
-        seen[email] = line_no
-        answers = {qn.id: (row[i] if i < len(row) else "") for i, qn in question_cols.items()}
-        _cleaned, answer_problems = q.clean_answers(active, answers)
-        if answer_problems:
-            label = labels.get(answer_problems[0].field, "")
-            report.problems.append((line_no, f"{label}: {answer_problems[0].message}"))
-            continue
-        report.good.append((line_no, RegistrationData(
-            name=cell("name"), email=email, organization=cell("organization") or _("Ukendt"),
-            organization_kind=_kind(cell("organization_kind")), job_title=cell("job_title"),
-            answers=answers,
-        )))
+        checker.check(line_no, row, report)
     return report
 
 
@@ -165,6 +198,9 @@ def run_import(actor, event: Event, text: str, *, notify: bool = True) -> tuple[
     report = parse(event, text)
     if not report.ok:
         raise ValidationError(report.header_problem)
+    # Held for the whole import (each row would take it anyway). On SQLite this write also
+    # opens the transaction: a SAVEPOINT opened outside one is released as a commit.
+    lock_row(db.session, Event, event.id)
     failed: list[tuple[int, str]] = []
     for line_no, data in report.good:
         try:

@@ -21,10 +21,15 @@ from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.registration import exports, imports, services
 from eventhub.registration import questions as q
+from eventhub.registration.formdata import (
+    answer_values,
+    answers_from_request,
+    attach_errors,
+    data_from_form,
+)
 from eventhub.registration.forms import (
     ORGANIZATION_KIND_LABELS,
     CheckInCodeForm,
@@ -33,18 +38,16 @@ from eventhub.registration.forms import (
     StaffRegistrationForm,
     status_filter_choices,
 )
-from eventhub.registration.models import BADGE_LABELS, QUESTION_KIND_LABELS, STATUS_LABELS
-from eventhub.registration.views import (
-    answer_values,
-    answers_from_request,
-    attach_errors,
-    data_from_form,
-    organization_names,
+from eventhub.registration.models import (
+    BADGE_LABELS,
+    QUESTION_KIND_LABELS,
+    STATUS_LABELS,
+    Registration,
 )
+from eventhub.transactions import attempt
 from eventhub.uploads import read_csv_upload
 
 bp = staff_blueprint("manage_registration", __name__, "/manage/e/<slug>")
-
 
 
 def _organizer_event(slug: str):
@@ -80,7 +83,6 @@ def _export(slug: str, fmt: str):
     event = _organizer_event(slug)
     rows = exports.export_rows(event, services.list_registrations(event, _filter_from_args()))
     audit.record(current_user, event, "registrations.export", f"{fmt.upper()}, {len(rows) - 1}")
-    db.session.commit()
     if fmt == "csv":
         body, mimetype = exports.to_csv(rows), "text/csv; charset=utf-8"
     else:
@@ -104,7 +106,7 @@ def _staff_form_page(event, form, reg, questions, field_errors, status=200):
     return render_template(
         "registration/manage_edit.html", event=event, form=form, reg=reg, questions=questions,
         values=answer_values(reg), field_errors=field_errors,
-        organizations=organization_names(), action_form=ActionForm(),
+        organizations=events.organization_names(), action_form=ActionForm(),
         status_labels=STATUS_LABELS,
     ), status
 
@@ -116,20 +118,17 @@ def add(slug: str):
     form = StaffRegistrationForm()
     field_errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
-        try:
+        with attempt(services.AlreadyRegistered, ValidationError) as failed:
             reg = services.register(event, data_from_form(form, answers_from_request(questions)),
                                     source="staff", actor=current_user)
-        except services.AlreadyRegistered:
-            db.session.rollback()
-            form.email.errors = [_("Der er allerede en tilmelding med den e-mailadresse.")]
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_errors(form, exc, field_errors)
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("%(name)s er tilmeldt (%(status)s).", name=reg.name,
                     status=STATUS_LABELS[reg.status]), "success")
             return redirect(url_for(".registrations", slug=slug))
+        if isinstance(failed.error, services.AlreadyRegistered):
+            form.email.errors = [_("Der er allerede en tilmelding med den e-mailadresse.")]
+        else:
+            attach_errors(form, failed.error, field_errors)
     status = 200 if request.method == "GET" else 422
     return _staff_form_page(event, form, None, questions, field_errors, status)
 
@@ -149,45 +148,52 @@ def edit(slug: str, reg_id: int):
         form = StaffRegistrationForm()
     field_errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.update_registration(
                 reg, data_from_form(form, answers_from_request(questions)), actor=current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_errors(form, exc, field_errors)
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for(".registrations", slug=slug))
+        attach_errors(form, failed.error, field_errors)
     status = 200 if request.method == "GET" else 422
     return _staff_form_page(event, form, reg, questions, field_errors, status)
+
+
+def _cancel(reg: Registration) -> str:
+    promoted = services.cancel(reg, actor=current_user)
+    message = _("%(name)s er afmeldt.", name=reg.name)
+    if promoted:
+        message += " " + _("Fra ventelisten har %(names)s fået plads.",
+                           names=", ".join(p.name for p in promoted))
+    return message
+
+
+def _approve(reg: Registration) -> str:
+    services.approve(reg, actor=current_user)
+    return _("%(name)s er godkendt (%(status)s).", name=reg.name,
+             status=STATUS_LABELS[reg.status])
+
+
+def _resend(reg: Registration) -> str:
+    services.resend_ticket(reg, actor=current_user)
+    return _("Bekræftelsen er sendt igen til %(name)s.", name=reg.name)
+
+
+# What an organizer may do to one registration; each returns the message to show.
+_ACTIONS = {"cancel": _cancel, "approve": _approve, "resend": _resend}
 
 
 @bp.post("/registrations/<int:reg_id>/<action>")
 def act(slug: str, reg_id: int, action: str):
     event = _organizer_event(slug)
     reg = services.get_registration(event, reg_id)
-    try:
-        if action == "cancel":
-            promoted = services.cancel(reg, actor=current_user)
-            message = _("%(name)s er afmeldt.", name=reg.name)
-            if promoted:
-                message += " " + _("Fra ventelisten har %(names)s fået plads.",
-                                   names=", ".join(p.name for p in promoted))
-        elif action == "approve":
-            services.approve(reg, actor=current_user)
-            message = _("%(name)s er godkendt (%(status)s).", name=reg.name,
-                        status=STATUS_LABELS[reg.status])
-        elif action == "resend":
-            services.resend_ticket(reg, actor=current_user)
-            message = _("Bekræftelsen er sendt igen til %(name)s.", name=reg.name)
-        else:
-            return redirect(url_for(".registrations", slug=slug))
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if action not in _ACTIONS:
+        return redirect(url_for(".registrations", slug=slug))
+    with attempt(ValidationError) as failed:
+        message = _ACTIONS[action](reg)
+    if failed:
+        flash(failed.message, "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(safe_next_url(request.form.get("back")) or url_for(".registrations", slug=slug))
 
@@ -208,17 +214,13 @@ def import_csv(slug: str):
                 form.file.errors = [exc.message]
                 text = ""
         if text and request.form.get("confirm"):
-            try:
-                count, skipped = imports.run_import(current_user, event, text)
-            except imports.ImportFailed as exc:
-                db.session.rollback()
-                report = imports.ImportReport(problems=exc.failed)
-                flash(exc.message, "error")
-            except ValidationError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+            with attempt(ValidationError) as failed:
+                count, _skipped = imports.run_import(current_user, event, text)
+            if failed:
+                if isinstance(failed.error, imports.ImportFailed):
+                    report = imports.ImportReport(problems=failed.error.failed)
+                flash(failed.message, "error")
             else:
-                db.session.commit()
                 flash(ngettext("%(num)d deltager er importeret.",
                                "%(num)d deltagere er importeret.", count), "success")
                 return redirect(url_for(".registrations", slug=slug))
@@ -230,24 +232,22 @@ def import_csv(slug: str):
                            report=report, text=text)
 
 
-
 # Questions -----------------------------------------------------------------------------
 
 
 def _save_question(form: QuestionForm, event, question=None) -> bool:
-    """Save the form's question and commit; on a problem, show it beside its field."""
-    try:
+    """Save the form's question; on a problem, show it beside its field."""
+    with attempt(ValidationError) as failed:
         q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
                         options=(form.options.data or "").splitlines(),
                         required=form.required.data, help_text=form.help_text.data or "",
                         question=question)
-    except ValidationError as exc:
-        db.session.rollback()
+    if failed:
+        exc = failed.error
         target = form[exc.field] if exc.field in form else form.label
         target.errors = list(target.errors) + [exc.message]
         return False
     audit.record(current_user, event, "questions.edit", f"#{question.id}" if question else "+")
-    db.session.commit()
     return True
 
 
@@ -291,7 +291,6 @@ def question_action(slug: str, question_id: int, action: str):
     elif action in ("up", "down"):
         q.move_question(current_user, event, question, -1 if action == "up" else 1)
     audit.record(current_user, event, "questions.edit", f"#{question.id} {action}"[:40])
-    db.session.commit()
     return redirect(url_for(".questions", slug=slug))
 
 
@@ -334,7 +333,5 @@ def badges(slug: str):
     flt.status = flt.status or "confirmed"
     regs = sorted(services.list_registrations(event, flt), key=lambda r: r.name.casefold())
     audit.record(current_user, event, "badges.print", f"PDF, {len(regs)}")
-    db.session.commit()
     return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})
-

@@ -141,26 +141,47 @@ def clean_answers(questions: list[Question], raw: dict[int, Any]) -> tuple[
 
 
 def _clean_one(q: Question, value: Any) -> tuple[Any, str | None]:
-    missing = _("Besvar spørgsmålet.")
+    """The cleaned answer to one question, or the problem with it."""
     if q.kind in (SHORT_TEXT, LONG_TEXT):
-        text = value[0] if isinstance(value, list) and value else value
-        text = ("" if text is None else str(text)).strip()
-        limit = MAX_SHORT if q.kind == SHORT_TEXT else MAX_LONG
-        if len(text) > limit:
-            return None, _("Svaret er for langt (højst %(n)d tegn).", n=limit)
-        return (None, missing) if q.required and not text else (text, None)
+        return _clean_text(q, value)
     if q.kind == YES_NO:
-        text = (value[0] if isinstance(value, list) and value else value)
-        if isinstance(text, bool):
-            return text, None
-        text = ("" if text is None else str(text)).strip().lower()
-        if text in YES_VALUES:
-            return True, None
-        if text in NO_VALUES:
-            return False, None
-        if text:
-            return None, _("Svar ja eller nej.")
-        return (None, missing) if q.required else (None, None)
+        return _clean_yes_no(q, value)
+    return _clean_choices(q, value)
+
+
+def _missing(q: Question, empty: Any = None) -> tuple[Any, str | None]:
+    """No answer given: a problem when the question is required, else ``empty``."""
+    return (None, _("Besvar spørgsmålet.")) if q.required else (empty, None)
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _clean_text(q: Question, value: Any) -> tuple[Any, str | None]:
+    text = _first(value)
+    text = ("" if text is None else str(text)).strip()
+    limit = MAX_SHORT if q.kind == SHORT_TEXT else MAX_LONG
+    if len(text) > limit:
+        return None, _("Svaret er for langt (højst %(n)d tegn).", n=limit)
+    return (text, None) if text else _missing(q, text)
+
+
+def _clean_yes_no(q: Question, value: Any) -> tuple[Any, str | None]:
+    text = _first(value)
+    if isinstance(text, bool):
+        return text, None
+    text = ("" if text is None else str(text)).strip().lower()
+    if text in YES_VALUES:
+        return True, None
+    if text in NO_VALUES:
+        return False, None
+    if text:
+        return None, _("Svar ja eller nej.")
+    return _missing(q)
+
+
+def _clean_choices(q: Question, value: Any) -> tuple[Any, str | None]:
     values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
     values = [str(v).strip() for v in values if str(v).strip()]
     if any(v not in q.options for v in values):
@@ -168,11 +189,9 @@ def _clean_one(q: Question, value: Any) -> tuple[Any, str | None]:
     if q.kind == SINGLE:
         if len(values) > 1:
             return None, _("Vælg kun én svarmulighed.")
-        if not values:
-            return (None, missing) if q.required else (None, None)
-        return values[0], None
+        return (values[0], None) if values else _missing(q)
     if q.kind == MULTIPLE and not values:
-        return (None, missing) if q.required else ([], None)
+        return _missing(q, [])
     return values, None
 
 

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -21,13 +20,21 @@ from eventhub.documents import qr_png
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.models import CHECKIN, ORGANIZER
-from eventhub.extensions import db, limiter
+from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
 from eventhub.registration import questions as q
 from eventhub.registration import services
+from eventhub.registration.formdata import (
+    answer_values,
+    answers_from_request,
+    attach_errors,
+    data_from_form,
+)
 from eventhub.registration.forms import RegistrationForm, ResendForm
 from eventhub.registration.models import STATUS_LABELS, Registration
 from eventhub.registration.notifications import event_ics
+from eventhub.registration.participants import remember_registration
+from eventhub.transactions import attempt
 
 bp = Blueprint("registration", __name__)
 
@@ -44,62 +51,8 @@ def manage_panel(event, user) -> dict | None:
             "seats_taken": services.seats_taken(event), "counts": services.check_in_counts(event)}
 
 
-
-
 def _register_limit() -> str:
     return current_app.config["RATELIMIT_REGISTER"]
-
-
-def answers_from_request(questions) -> dict[int, object]:
-    """Answers posted as ``q_<id>`` fields; unknown ids are kept so the service refuses them."""
-    answers: dict[int, object] = {}
-    for key in request.form:
-        if key.startswith("q_"):
-            qid = key[2:]
-            answers[int(qid) if qid.isdigit() else -1] = request.form.getlist(key)
-    return answers
-
-
-def data_from_form(form, answers) -> services.RegistrationData:
-    return services.RegistrationData(
-        name=form.name.data or "", email=form.email.data or "",
-        organization=form.organization.data or "", job_title=form.job_title.data or "",
-        organization_kind=form.organization_kind.data or None,
-        answers=answers, directory_consent=bool(form.directory_consent.data),
-        badge_role=getattr(getattr(form, "badge_role", None), "data", None) or "participant",
-    )
-
-
-def attach_errors(form, exc: ValidationError, field_errors: dict[str, list[str]]) -> None:
-    """Put service problems beside their fields (questions go to ``field_errors``)."""
-    for problem in getattr(exc, "problems", [exc]):
-        if problem.field and problem.field in form:
-            form[problem.field].errors = list(form[problem.field].errors) + [problem.message]
-        elif problem.field:
-            field_errors.setdefault(problem.field, []).append(problem.message)
-        else:
-            form.form_errors.append(problem.message)
-
-
-def answer_values(reg: Registration | None) -> dict[str, list[str]]:
-    """What to show in the question fields: posted values, else the saved answers."""
-    if request.method == "POST":
-        return {k: request.form.getlist(k) for k in request.form if k.startswith("q_")}
-    values: dict[str, list[str]] = {}
-    for answer in (reg.answers if reg else []):
-        value = answer.value
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        values[f"q_{answer.question_id}"] = value if isinstance(value, list) else [str(value)]
-    return values
-
-
-def organization_names() -> list[str]:
-    from sqlalchemy import select
-
-    from eventhub.events.models import Organization
-
-    return list(db.session.scalars(select(Organization.name).order_by(Organization.name)))
 
 
 @bp.route("/e/<slug>/register", methods=["GET", "POST"])
@@ -112,20 +65,17 @@ def register(slug: str):
     field_errors: dict[str, list[str]] = {}
     duplicate = None
     if not closed and form.validate_on_submit():
-        try:
+        with attempt(services.AlreadyRegistered, services.RegistrationClosed,
+                     ValidationError) as failed:
             reg = services.register(event, data_from_form(form, answers_from_request(questions)))
-        except services.AlreadyRegistered:
-            db.session.rollback()
-            duplicate = form.email.data.strip()
-        except services.RegistrationClosed as exc:
-            db.session.rollback()
-            closed = exc.message
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_errors(form, exc, field_errors)
-        else:
-            db.session.commit()
+        if not failed:
             return redirect(url_for("registration.personal", token=reg.manage_token, new=1))
+        if isinstance(failed.error, services.AlreadyRegistered):
+            duplicate = form.email.data.strip()
+        elif isinstance(failed.error, services.RegistrationClosed):
+            closed = failed.message
+        else:
+            attach_errors(form, failed.error, field_errors)
     elif request.method == "POST" and not closed:
         # Required fields missing: also check the questions so every problem shows at once.
         _cleaned, problems = q.clean_answers(questions, answers_from_request(questions))
@@ -136,7 +86,7 @@ def register(slug: str):
         "registration/register.html", event=event, form=form, questions=questions,
         values=answer_values(None), field_errors=field_errors, closed=closed,
         duplicate=duplicate, resend_form=ResendForm(email=duplicate, formdata=None),
-        organizations=organization_names(), seats_left=services.seats_left(event),
+        organizations=events.organization_names(), seats_left=services.seats_left(event),
     ), status
 
 
@@ -147,23 +97,8 @@ def resend(slug: str):
     form = ResendForm()
     if form.validate_on_submit():
         services.resend_link(event, form.email.data)
-        db.session.commit()
     # The same answer whether or not the address is registered.
     return render_template("registration/resent.html", event=event)
-
-
-def remember_registration(reg: Registration) -> None:
-    """This browser now acts for this registration (agenda, polls) at its event."""
-    known = dict(session.get("registrations", {}))
-    known[str(reg.event_id)] = reg.id
-    session["registrations"] = known
-    session.permanent = True
-
-
-def current_registration(event) -> Registration | None:
-    """The visitor's own registration at this event, if any."""
-    remembered = session.get("registrations", {}).get(str(event.id))
-    return services.registration_of(event, current_user, remembered)
 
 
 @bp.get("/r/<token>")
@@ -194,19 +129,16 @@ def edit(token: str):
         form.email.data = reg.email  # the address is the registration's key here
     field_errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.update_registration(reg, data_from_form(form, answers_from_request(questions)))
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_errors(form, exc, field_errors)
-        else:
-            db.session.commit()
+        if not failed:
             flash(_("Dine ændringer er gemt."), "success")
             return redirect(url_for("registration.personal", token=token))
+        attach_errors(form, failed.error, field_errors)
     return render_template(
         "registration/edit.html", reg=reg, event=event, form=form, questions=questions,
         values=answer_values(reg), field_errors=field_errors,
-        organizations=organization_names(),
+        organizations=events.organization_names(),
     ), 200 if request.method == "GET" else 422
 
 
@@ -216,7 +148,6 @@ def cancel(token: str):
     form = ActionForm()
     if form.validate_on_submit():
         services.cancel(reg)
-        db.session.commit()
         flash(_("Du er afmeldt. Tak fordi du gav pladsen videre."), "success")
         return redirect(url_for("registration.personal", token=token))
     return render_template("registration/cancel.html", reg=reg, event=reg.event, form=form)
@@ -270,13 +201,11 @@ def ticket_qr(code: str):
 @bp.post("/t/<code>/checkin")
 def check_in(code: str):
     reg = services.by_ticket_code(code)
-    try:
+    with attempt(ValidationError) as failed:
         result = services.check_in(reg, actor=current_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if failed:
+        flash(failed.message, "error")
         return redirect(url_for("registration.ticket", code=code))
-    db.session.commit()
     # A second scan of the same ticket lands on the warning, not on a success.
     return redirect(url_for("registration.ticket", code=code,
                             done=1 if result.first_time else None))
@@ -286,7 +215,6 @@ def check_in(code: str):
 def undo_check_in(code: str):
     reg = services.by_ticket_code(code)
     services.undo_check_in(reg, actor=current_user)
-    db.session.commit()
     flash(_("Check-in for %(name)s er fortrudt.", name=reg.name), "info")
     return redirect(url_for("registration.ticket", code=code))
 
