@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 
 from eventhub import (
     accounts,
@@ -24,6 +23,7 @@ from eventhub import (
     registration,
     transactions,
 )
+from eventhub.db import configure_sqlite
 from eventhub.extensions import csrf, db, limiter, login_manager, migrate
 from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventhub.settings import INSTANCE_DIR, config_for
@@ -81,16 +81,6 @@ def _ensure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys, wait for locks, let readers run beside a writer."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-
 def register_extensions(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
@@ -105,7 +95,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
-                sa_event.listen(engine, "connect", _sqlite_pragmas)
+                configure_sqlite(engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

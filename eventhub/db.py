@@ -48,6 +48,36 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def configure_sqlite(engine) -> None:
+    """SQLite on ``engine``: foreign keys enforced, waiting for locks, readers beside a
+    writer, and savepoints that cannot commit.
+
+    Python's sqlite3 opens a transaction only before a write statement. A SAVEPOINT
+    taken before the first write would start the transaction itself, and releasing it
+    would commit: a later failure of the same request could not undo it. So a savepoint
+    outside a transaction first opens one (BEGIN, deferred like the driver's own).
+    """
+    from sqlalchemy import event
+
+    if event.contains(engine, "connect", _sqlite_connect):
+        return
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "savepoint", _sqlite_savepoint)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_savepoint(conn, _name) -> None:
+    if not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def lock_row(session, model, row_id: int) -> None:
     """Lock one row for the rest of the transaction, before counting what it owns.
 
