@@ -8,16 +8,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventhub.directory import services
+from eventhub.directory.formdata import solution_data
 from eventhub.directory.forms import PresentationForm, SolutionForm
 from eventhub.directory.models import CATEGORIES, MATURITY
-from eventhub.directory.views import solution_data
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.programme import services as programme
+from eventhub.transactions import attempt
 
 bp = staff_blueprint("manage_directory", __name__, "/manage/e/<slug>/solutions")
 
@@ -54,14 +54,12 @@ def edit(slug: str, solution_id: int | None = None):
         form.categories.data = sol.categories
         form.provider.data = sol.provider.name if sol.provider else ""
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             sol = services.save_solution(current_user, event, solution_data(form), sol)
-        except ValidationError as exc:
-            db.session.rollback()
-            field = exc.field if exc.field in form else "name"
-            form[field].errors = [exc.message]
+        if failed:
+            field = failed.error.field if failed.error.field in form else "name"
+            form[field].errors = [failed.message]
         else:
-            db.session.commit()
             flash(_("Løsningen er gemt."), "success")
             return redirect(url_for(".index", slug=slug))
         return _form_page(event, form, sol, 422)
@@ -85,7 +83,6 @@ def act(slug: str, solution_id: int, action: str):
             _("Løsningen er ikke længere offentlig.")
     else:
         raise ValidationError(_("Ukendt handling."))
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for(".index", slug=slug))
 
@@ -107,7 +104,6 @@ def session_solutions(slug: str, session_id: int):
             chosen[sid] = [int(v) for v in request.form.getlist(f"presenters_{sid}")
                            if v.isdigit()]
         services.set_presentations(current_user, event, session, chosen)
-        db.session.commit()
         flash(_("Løsningerne for programpunktet er gemt."), "success")
         return redirect(url_for(".index", slug=slug))
     presenters = {sid: {sp.id for sp in p.presenters} for sid, p in current.items()}

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from eventhub.accounts.services import safe_next_url
 from eventhub.directory import contacts, recommend, search, services
+from eventhub.directory.formdata import experience_data, solution_data
 from eventhub.directory.forms import (
     ContactForm,
     ExperienceForm,
@@ -22,12 +23,13 @@ from eventhub.directory.models import (
     MATURITY,
     Solution,
 )
-from eventhub.errors import DomainError, Forbidden, NotFound, ValidationError
+from eventhub.errors import Forbidden, NotFound, ValidationError
 from eventhub.events import services as events
 from eventhub.events.models import MUNICIPALITY, REGION, Organization
 from eventhub.extensions import db, limiter
 from eventhub.forms import ActionForm
 from eventhub.registration.participants import current_registration
+from eventhub.transactions import attempt
 
 bp = Blueprint("directory", __name__, url_prefix="/e/<slug>/directory")
 public_bp = Blueprint("solutions", __name__)
@@ -79,7 +81,6 @@ class SignInNeeded(Forbidden):
 
 @bp.errorhandler(SignInNeeded)
 def _sign_in_page(exc: SignInNeeded):
-    db.session.rollback()
     return render_template("directory/sign_in.html", event=exc.event, message=exc.message,
                            next_url=request.full_path.rstrip("?") if request.method == "GET" else
                            url_for(".index", slug=exc.event.slug)), 403
@@ -210,22 +211,14 @@ def interest(slug: str, solution_id: int):
         raise ValidationError(_("Formularen er udløbet. Prøv igen."))
     if request.form.get("undo"):
         services.unmark_interest(reg, sol, kind)
-        db.session.commit()
         flash(_("Markeringen er fjernet."), "success")
         return _back(url_for(".solution", slug=slug, solution_id=sol.id))
     draft = services.mark_interest(reg, sol, kind, request.form.get("source", "solution"))
-    db.session.commit()
     if draft is not None and draft.draft:
         flash(_("Fortæl de andre, hvordan det går med %(name)s hos jer.", name=sol.name), "info")
         return redirect(url_for(".experience", slug=slug, solution_id=sol.id))
     flash(_("Noteret: %(kind)s.", kind=INTEREST_KINDS[kind]), "success")
     return _back(url_for(".solution", slug=slug, solution_id=sol.id))
-
-
-def _experience_data(form: ExperienceForm) -> services.ExperienceData:
-    return services.ExperienceData(**{name: form[name].data for name in (
-        "status", "since", "scale", "effect_clinical", "effect_patient", "effect_economic",
-        "effect_organisational", "lessons", "evidence_url")})
 
 
 @bp.route("/solutions/<int:solution_id>/experience", methods=["GET", "POST"])
@@ -244,14 +237,12 @@ def experience(slug: str, solution_id: int):
     form = ExperienceForm(obj=existing)
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.save_experience(current_user, event, reg, sol, org.id,
-                                     _experience_data(form), experience=existing)
-        except ValidationError as exc:
-            db.session.rollback()
-            form[exc.field or "status"].errors = [exc.message]
+                                     experience_data(form), experience=existing)
+        if failed:
+            form[failed.error.field or "status"].errors = [failed.message]
         else:
-            db.session.commit()
             flash(_("Erfaringen er gemt."), "success")
             return redirect(url_for(".solution", slug=slug, solution_id=sol.id))
         status = 422
@@ -268,13 +259,11 @@ def propose(slug: str):
     form = SolutionForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.propose_solution(reg, solution_data(form), current_user)
-        except ValidationError as exc:
-            db.session.rollback()
-            form[exc.field or "name"].errors = [exc.message]
+        if failed:
+            form[failed.error.field or "name"].errors = [failed.message]
         else:
-            db.session.commit()
             flash(_("Tak! Arrangørerne ser forslaget igennem, før det kommer i kataloget."),
                   "success")
             return redirect(url_for(".index", slug=slug))
@@ -282,17 +271,6 @@ def propose(slug: str):
     elif form.is_submitted():
         status = 422
     return render_template("directory/propose.html", event=event, form=form), status
-
-
-def solution_data(form: SolutionForm) -> services.SolutionData:
-    provider = None
-    if form.provider.data and form.provider.data.strip():
-        provider = events.find_or_create_organization(form.provider.data)
-    return services.SolutionData(
-        name=form.name.data, summary=form.summary.data, description=form.description.data,
-        provider_id=provider.id if provider else None, categories=form.categories.data or [],
-        target_group=form.target_group.data, maturity=form.maturity.data,
-        website=form.website.data)
 
 
 @bp.get("/people/<int:registration_id>")
@@ -324,13 +302,11 @@ def contact(slug: str, registration_id: int):
         sol = None
         if form.solution_id.data and form.solution_id.data.isdigit():
             sol = db.session.get(Solution, int(form.solution_id.data))
-        try:
+        with attempt() as failed:
             contacts.send_request(reg, who, form.message.data, sol)
-        except DomainError as exc:
-            db.session.rollback()
-            form.message.errors = [exc.message]
+        if failed:
+            form.message.errors = [failed.message]
         else:
-            db.session.commit()
             flash(_("Din anmodning er sendt til %(name)s. Du får besked, hvis den bliver "
                     "accepteret.", name=who.name), "success")
             return redirect(url_for(".contacts_page", slug=slug))
@@ -359,17 +335,15 @@ def me(slug: str):
         form.consent.data = reg.directory_consent
     status = 200
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             services.save_profile(reg, services.ProfileData(
                 bio=form.bio.data, can_help_with=form.can_help_with.data,
                 looking_for=form.looking_for.data,
                 looking_for_categories=form.looking_for_categories.data or []),
                 consent=form.consent.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            form[exc.field or "bio"].errors = [exc.message]
+        if failed:
+            form[failed.error.field or "bio"].errors = [failed.message]
         else:
-            db.session.commit()
             flash(_("Du er nu synlig i netværket.") if form.consent.data else
                   _("Du er ikke synlig i netværket."), "success")
             return redirect(url_for(".me", slug=slug))
@@ -386,7 +360,6 @@ def delete_profile(slug: str):
     reg = _need_reg(reg)
     if ActionForm().validate_on_submit():
         services.delete_profile(reg)
-        db.session.commit()
         flash(_("Din profil er slettet, og du er ikke længere synlig i netværket."), "success")
     return redirect(url_for(".me", slug=slug))
 
@@ -412,7 +385,6 @@ def contact_answer(slug: str, token: str):
     if request.method == "POST" and form.validate_on_submit():
         accept = request.form.get("answer") == "accept"
         if contacts.answer(req, accept):
-            db.session.commit()
             flash(_("Du har sagt ja. I får begge den andens e-mailadresse på mail.") if accept
                   else _("Du har sagt nej tak. Afsenderen får ikke din adresse."), "success")
         return redirect(url_for(".contact_answer", slug=slug, token=token))

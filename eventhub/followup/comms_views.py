@@ -11,15 +11,16 @@ from eventhub import audit
 from eventhub.db import utcnow
 from eventhub.directory.services import catalogue
 from eventhub.documents import render_pdf
-from eventhub.errors import DomainError, ValidationError
+from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
-from eventhub.extensions import db
 from eventhub.followup import mailing, report, services, unsubscribe
 from eventhub.followup.forms import MailForm, SurveyForm
 from eventhub.forms import ActionForm
+from eventhub.polls.live import notify
 from eventhub.polls.models import KIND_LABELS, STATUS_LABELS
 from eventhub.polls.services import polls_of
+from eventhub.transactions import after_commit, attempt
 
 bp = staff_blueprint("followup_comms", __name__, "/manage/e/<slug>/followup")
 public_bp = Blueprint("followup_public", __name__)
@@ -43,18 +44,16 @@ def mail(slug: str):
             segment=form.segment.data, subject=form.subject.data, body=form.body.data,
             solution_id=int(form.solution.data) if form.solution.data else None,
             org_kind=form.org_kind.data or "")
-        try:
+        with attempt() as failed:
             if request.form.get("action") == "send":
                 sent = mailing.send(current_user, event, data)
-                db.session.commit()
                 flash(_("Mailen er lagt i udbakken til %(n)d modtagere.", n=sent.recipients),
                       "success")
                 return redirect(url_for(".mail", slug=slug))
             preview = mailing.preview(current_user, event, data)
-        except DomainError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.segment
-            target.errors = list(target.errors) + [exc.message]
+        if failed:
+            target = form[failed.error.field] if failed.error.field in form else form.segment
+            target.errors = list(target.errors) + [failed.message]
             status = 422
     elif form.is_submitted():
         status = 422
@@ -78,7 +77,7 @@ def survey(slug: str):
         form.polls.data = sorted(mailing.survey_poll_ids(event))
     if form.validate_on_submit():
         action = request.form.get("action", "save")
-        try:
+        with attempt() as failed:
             if action == "save":
                 mailing.set_survey(current_user, event, form.polls.data or [])
                 message = _("Evalueringens afstemninger er gemt.")
@@ -88,12 +87,10 @@ def survey(slug: str):
             else:
                 mailing.close_survey(current_user, event)
                 message = _("Evalueringen er lukket.")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if failed:
+            flash(failed.message, "error")
         else:
-            db.session.commit()
-            _notify(mailing.survey_poll_ids(event))
+            _notify_after_commit(mailing.survey_poll_ids(event))
             flash(message, "success")
         return redirect(url_for(".survey", slug=slug))
     return render_template(
@@ -103,12 +100,15 @@ def survey(slug: str):
         ended=event.ends_at <= utcnow()), 422 if form.is_submitted() else 200
 
 
-def _notify(poll_ids) -> None:
-    """Tell open phones that these polls changed (after the commit)."""
-    from eventhub.polls.views import notify
+def _notify_after_commit(poll_ids) -> None:
+    """Tell open phones that these polls changed, once the change is stored."""
+    ids = list(poll_ids)
 
-    for poll_id in poll_ids:
-        notify(poll_id)
+    def publish() -> None:
+        for poll_id in ids:
+            notify(poll_id)
+
+    after_commit(publish)
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -124,7 +124,6 @@ def report_pdf(slug: str):
     event = _event(slug)
     html = render_template("pdf/followup_report.html", **report.build(current_user, event))
     audit.record(current_user, event, "followup.report", "PDF")
-    db.session.commit()
     return Response(render_pdf(html), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="rapport-{event.slug}.pdf"'})
 
@@ -141,7 +140,6 @@ def unsubscribe_page(token: str):
         if not form.validate_on_submit():
             raise ValidationError(_("Formularen er udløbet. Prøv igen."))
         unsubscribe.unsubscribe(reg)
-        db.session.commit()
         done = True
     return render_template("followup/unsubscribe.html", event=reg.event, done=done, form=form)
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from eventhub import audit
 from eventhub.directory.services import catalogue
-from eventhub.errors import DomainError, ValidationError
+from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.extensions import db
@@ -20,6 +20,7 @@ from eventhub.forms import ActionForm
 from eventhub.registration.exports import to_csv, to_xlsx
 from eventhub.registration.models import CANCELLED, Registration
 from eventhub.timeutil import to_local
+from eventhub.transactions import attempt
 
 bp = staff_blueprint("followup", __name__, "/manage/e/<slug>/followup")
 
@@ -38,11 +39,6 @@ def _back(default: str) -> Response:
     from eventhub.accounts.services import safe_next_url
 
     return redirect(safe_next_url(request.form.get("back")) or default)
-
-
-def _fail(exc: DomainError) -> None:
-    db.session.rollback()
-    flash(exc.message, "error")
 
 
 # --- dashboard ----------------------------------------------------------------------------
@@ -70,14 +66,13 @@ def introduce(slug: str):
     event = _event(slug)
     if not ActionForm().validate_on_submit():
         raise ValidationError(_("Formularen er udløbet. Prøv igen."))
-    try:
+    with attempt() as failed:
         intro = dashboard.introduce(current_user, event, request.form.get("solution", type=int),
                                     request.form.get("seeker", type=int),
                                     request.form.get("runner", type=int))
-    except DomainError as exc:
-        _fail(exc)
+    if failed:
+        flash(failed.message, "error")
     else:
-        db.session.commit()
         flash(_("%(a)s og %(b)s er introduceret til hinanden. De får begge en mail.",
                 a=intro.seeker.name, b=intro.runner.name), "success")
     return redirect(url_for(".dashboard_page", slug=slug) + "#introductions")
@@ -135,7 +130,6 @@ def import_leads(slug: str):
     if not ActionForm().validate_on_submit():
         raise ValidationError(_("Formularen er udløbet. Prøv igen."))
     made = services.import_leads(current_user, event)
-    db.session.commit()
     flash(_("%(n)d nye leads fra interesser og kontaktanmodninger.", n=made) if made
           else _("Ingen nye leads: alle interesser har allerede et lead."), "success")
     return redirect(url_for(".leads", slug=slug))
@@ -165,14 +159,12 @@ def new_lead(slug: str):
             solution_id=number(form.solution.data), registration_id=number(form.registration.data),
             organization_id=number(form.organization.data), owner_id=number(form.owner.data),
             due_on=form.due_on.data, note=form.note.data)
-        try:
+        with attempt() as failed:
             lead = services.create_lead(current_user, event, data)
-        except DomainError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.solution
-            target.errors = list(target.errors) + [exc.message]
+        if failed:
+            target = form[failed.error.field] if failed.error.field in form else form.solution
+            target.errors = list(target.errors) + [failed.message]
         else:
-            db.session.commit()
             flash(_("Leadet er oprettet."), "success")
             return redirect(url_for(".lead", slug=slug, lead_id=lead.id))
     return render_template("followup/lead_new.html", event=event, form=form), \
@@ -201,15 +193,13 @@ def move(slug: str, lead_id: int):
     lead = services.get_lead(current_user, event, lead_id)
     form = MoveForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as failed:
             entry = services.move(current_user, event, lead, form.stage.data,
                                   reason=form.reason.data, note=form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.stage
-            target.errors = list(target.errors) + [exc.message]
+        if failed:
+            target = form[failed.error.field] if failed.error.field in form else form.stage
+            target.errors = list(target.errors) + [failed.message]
         else:
-            db.session.commit()
             if entry is not None:
                 flash(_("Leadet er flyttet til \"%(stage)s\".", stage=STAGES[lead.stage]),
                       "success")
@@ -226,13 +216,11 @@ def note(slug: str, lead_id: int):
     lead = services.get_lead(current_user, event, lead_id)
     form = NoteForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as failed:
             services.add_note(current_user, event, lead, form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.note.errors = list(form.note.errors) + [exc.message]
+        if failed:
+            form.note.errors = list(form.note.errors) + [failed.message]
         else:
-            db.session.commit()
             flash(_("Noten er gemt."), "success")
             return redirect(url_for(".lead", slug=slug, lead_id=lead.id) + "#history")
     lead = services.get_lead(current_user, event, lead_id)
@@ -248,13 +236,12 @@ def assign(slug: str, lead_id: int):
     if not form.validate_on_submit():
         flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for(".lead", slug=slug, lead_id=lead.id))
-    try:
+    with attempt() as failed:
         services.assign(current_user, event, lead,
                         int(form.owner.data) if form.owner.data else None, form.due_on.data)
-    except DomainError as exc:
-        _fail(exc)
+    if failed:
+        flash(failed.message, "error")
     else:
-        db.session.commit()
         flash(_("Ansvarlig og frist er gemt."), "success")
     return redirect(url_for(".lead", slug=slug, lead_id=lead.id))
 
@@ -287,7 +274,6 @@ def export(slug: str, fmt: str):
     _form, flt = _filters(event)
     rows = _export_rows(event, services.leads_of(current_user, event, flt))
     audit.record(current_user, event, "followup.export", f"{fmt.upper()}, {len(rows) - 1}")
-    db.session.commit()
     name = f"leads-{event.slug}.{fmt}"
     if fmt == "csv":
         return Response(to_csv(rows), mimetype="text/csv; charset=utf-8",

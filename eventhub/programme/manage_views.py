@@ -14,12 +14,12 @@ from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.programme import imports, services
 from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
 from eventhub.programme.models import KIND_LABELS
 from eventhub.timeutil import from_local, to_local
+from eventhub.transactions import attempt
 from eventhub.uploads import read_csv_upload
 
 bp = staff_blueprint("manage_programme", __name__, "/manage/e/<slug>/programme")
@@ -56,14 +56,12 @@ def _add(slug: str, form, save, done: str, field: str):
     """Add a room or a track; problems go back to the overview beside the field."""
     event = _event(slug)
     if form.validate_on_submit():
-        try:
+        with attempt(ValidationError) as failed:
             save(event, form)
-        except ValidationError as exc:
-            db.session.rollback()
-            form[exc.field or "name"].errors = [exc.message]
+        if failed:
+            form[failed.error.field or "name"].errors = [failed.message]
         else:
             audit.record(current_user, event, "programme.edit", field.removesuffix("_form"))
-            db.session.commit()
             flash(done, "success")
             return redirect(url_for(".index", slug=slug))
     return _index_page(event, status=422, **{field: form})
@@ -125,19 +123,18 @@ def _edit(slug: str, session_id: int | None):
     form = _form(event, session)
     warnings: list[str] = []
     if form.validate_on_submit():
-        try:
+        with attempt(services.SessionProblems) as failed:
             saved = services.save_session(current_user, event, _data(form),
                                           confirmed=bool(form.confirm_warnings.data),
                                           session=session)
             audit.record(current_user, event, "programme.edit", f"session #{saved.id}")
-        except services.SessionProblems as problems:
-            db.session.rollback()
+        if failed:
+            problems = failed.error
             for error in problems.errors:
                 target = form[error.field] if error.field in form else form.title
                 target.errors = list(target.errors) + [error.message]
             warnings = problems.warnings
         else:
-            db.session.commit()
             flash(_("Programpunktet er gemt."), "success")
             return redirect(url_for(".index", slug=slug))
     status = 200 if request.method == "GET" else 422
@@ -162,13 +159,11 @@ def session_action(slug: str, session_id: int, action: str):
     if action == "duplicate":
         copy = services.duplicate_session(current_user, event, session)
         audit.record(current_user, event, "programme.edit", f"session #{copy.id}")
-        db.session.commit()
         flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
         return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
     if action in ("cancel", "reinstate"):
         services.set_cancelled(current_user, event, session, action == "cancel")
         audit.record(current_user, event, "programme.edit", f"session #{session.id} {action}")
-        db.session.commit()
         flash(_("Programpunktet er aflyst. Det vises stadig, markeret som aflyst.")
               if action == "cancel" else _("Programpunktet er genindsat."), "success")
     return redirect(url_for(".index", slug=slug))
@@ -190,13 +185,11 @@ def import_sessions(slug: str):
             text = ""
     if valid and text.strip():
         if request.form.get("confirm"):
-            try:
+            with attempt(ValidationError) as failed:
                 count = imports.run_import(current_user, event, text)
-            except ValidationError as exc:
-                db.session.rollback()
-                flash(exc.message, "error")
+            if failed:
+                flash(failed.message, "error")
             else:
-                db.session.commit()
                 flash(ngettext("%(num)d programpunkt er importeret.",
                                "%(num)d programpunkter er importeret.", count), "success")
                 return redirect(url_for(".index", slug=slug))

@@ -169,12 +169,23 @@ def validate_session(event: Event, data: SessionData) -> list[ValidationError]:
 
 
 def _errors(event: Event, data: SessionData) -> list[ValidationError]:
-    errors: list[ValidationError] = []
+    """Every problem with the fields, in the form's order (the title is tidied)."""
+    return (_title_errors(data) + _time_errors(data) + _place_errors(event, data)
+            + _speaker_errors(event, data))
+
+
+def _title_errors(data: SessionData) -> list[ValidationError]:
     data.title = " ".join((data.title or "").split())
     if not data.title:
-        errors.append(ValidationError(_("Skriv en titel."), "title"))
-    elif len(data.title) > 300:
-        errors.append(ValidationError(_("Titlen er for lang (højst 300 tegn)."), "title"))
+        return [ValidationError(_("Skriv en titel."), "title")]
+    if len(data.title) > 300:
+        return [ValidationError(_("Titlen er for lang (højst 300 tegn)."), "title")]
+    return []
+
+
+def _time_errors(data: SessionData) -> list[ValidationError]:
+    """Kind, start and end, and the workshop's seats."""
+    errors: list[ValidationError] = []
     if data.kind not in SESSION_KINDS:
         errors.append(ValidationError(_("Vælg en gyldig type."), "kind"))
     if data.starts_at is None:
@@ -185,11 +196,23 @@ def _errors(event: Event, data: SessionData) -> list[ValidationError]:
         errors.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
     if data.signup_capacity is not None and data.signup_capacity < 0:
         errors.append(ValidationError(_("Pladser kan ikke være negativt."), "signup_capacity"))
+    return errors
+
+
+def _place_errors(event: Event, data: SessionData) -> list[ValidationError]:
+    """A room and a track, when chosen, must be the event's own."""
+    errors: list[ValidationError] = []
     for attr, getter in (("room_id", get_room), ("track_id", get_track)):
         try:
             getter(event, getattr(data, attr))
         except ValidationError as exc:
             errors.append(exc)
+    return errors
+
+
+def _speaker_errors(event: Event, data: SessionData) -> list[ValidationError]:
+    """Speakers are registered participants of the event, or named people."""
+    errors: list[ValidationError] = []
     for speaker in data.speakers:
         if speaker.registration_id is not None:
             reg = db.session.get(Registration, speaker.registration_id)

@@ -19,15 +19,15 @@ from flask_login import current_user
 
 from eventhub.accounts.services import safe_next_url
 from eventhub.db import utcnow
-from eventhub.errors import DomainError, NotFound
+from eventhub.errors import NotFound
 from eventhub.events import hooks
 from eventhub.events import services as events
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.programme import agenda, calendars, services
 from eventhub.programme.models import CANCELLED, KIND_LABELS, Session
 from eventhub.registration.participants import current_registration
 from eventhub.timeutil import to_local
+from eventhub.transactions import attempt
 
 bp = Blueprint("programme", __name__, url_prefix="/e/<slug>")
 
@@ -145,7 +145,7 @@ def session_action(slug: str, session_id: int, action: str):
     if reg is None:
         return redirect(url_for("accounts.login", next=request.form.get("back") or url_for(
             ".session_page", slug=slug, session_id=session_id)))
-    try:
+    with attempt() as failed:
         if action in ("star", "unstar"):
             agenda.set_star(reg, session, action == "star")
         elif action == "signup":
@@ -158,11 +158,8 @@ def session_action(slug: str, session_id: int, action: str):
         elif action == "withdraw":
             agenda.withdraw(reg, session)
             flash(_("Du er afmeldt %(title)s.", title=session.title), "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(event, session_id)
-    db.session.commit()
+    if failed:
+        flash(failed.message, "error")
     return _back(event, session_id)
 
 
@@ -174,7 +171,6 @@ def my_day(slug: str):
         return render_template("programme/my_day_anonymous.html", event=event)
     sessions = agenda.my_day(reg)
     feed = agenda.feed_for(reg)
-    db.session.commit()
     https = url_for(".agenda_feed", slug=slug, token=feed.token, _external=False)
     feed_url = current_app.config["BASE_URL"] + https
     return render_template(
@@ -191,7 +187,6 @@ def reset_feed(slug: str):
     reg = _need_registration(event)
     if reg is not None:
         agenda.reset_feed(reg)
-        db.session.commit()
         flash(_("Kalenderlinket er nulstillet. Det gamle link virker ikke længere."), "success")
     return redirect(url_for(".my_day", slug=slug))
 

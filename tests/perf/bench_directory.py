@@ -248,20 +248,54 @@ def insert_rows(conn, table, rows: list[dict], chunk: int = 5000) -> None:
         conn.execute(insert(table), rows[i:i + chunk])
 
 
+@dataclass
+class Orgs:
+    """The organizations made, by kind, with their names."""
+
+    by_kind: dict[str, list[tuple[int, str]]]
+    names: dict[int, str]
+    public: list[tuple[int, str]]  # municipalities and regions
+
+
 def generate(args, rng: random.Random) -> Dataset:
     """Fill the migrated database (inside an app context) with Core bulk inserts."""
-    from sqlalchemy import select
-
-    from eventhub.directory.models import Experience, Profile, Solution, solution_categories
-    from eventhub.events.models import Event, Organization, name_key
     from eventhub.extensions import db
-    from eventhub.registration.models import Registration
 
     conn = db.session.connection()
     now = datetime.now(UTC)
     start = (now + timedelta(days=-3)).replace(hour=7, minute=0, second=0, microsecond=0)
+    event_id, other_event_id = _insert_events(conn, now, start)
+    orgs = _insert_organizations(args, rng, conn, now)
+    reg_rows, planned, ids = _insert_registrations(args, rng, conn, now, start, orgs,
+                                                   (event_id, other_event_id))
+    by_group, org_people, profiles = _insert_profiles(rng, conn, now, orgs, reg_rows,
+                                                      planned, ids)
+    sol_rows, sol_cats, sol_ids = _insert_solutions(args, rng, conn, now, orgs)
+    exp_rows = _insert_experiences(args, rng, conn, now, orgs, org_people,
+                                   [sol_ids[r["name"]] for r in sol_rows])
 
-    # Events.
+    consenting = by_group["consenting"]
+    stale, visible = consenting[:args.stale], consenting[args.stale:]
+    hidden = stale + by_group.get("no_consent", []) + by_group.get("other_event", [])
+    return Dataset(
+        event_id=event_id, other_event_id=other_event_id,
+        allowed={rid for rid, _, _ in visible}, hidden=hidden,
+        municipality_ids=[oid for oid, _ in orgs.by_kind["municipality"]],
+        counts={"registrations": len(reg_rows), "consenting": len(visible),
+                "stale": len(stale), "no_consent": len(by_group.get("no_consent", [])),
+                "other_event": len(by_group.get("other_event", [])),
+                "profiles": len(profiles), "organizations": len(orgs.names),
+                "solutions": len(sol_rows),
+                "categories": sum(len(c) for c in sol_cats.values()),
+                "experiences": len(exp_rows)})
+
+
+def _insert_events(conn, now: datetime, start: datetime) -> tuple[int, int]:
+    """The benchmark's event and a second one; returns their ids."""
+    from sqlalchemy import select
+
+    from eventhub.events.models import Event
+
     events = Event.__table__
     for slug, title in (("del-genbrug-bench", "Del & Genbrug – velfærdsteknologi der virker"),
                         ("andet-arrangement", "Et andet arrangement")):
@@ -272,8 +306,15 @@ def generate(args, rng: random.Random) -> Dataset:
             directory_open_until=(now + timedelta(days=90)).date(), requires_approval=False,
             privacy_notice="", created_at=now, updated_at=now))
     event_id, other_event_id = conn.scalars(select(events.c.id).order_by(events.c.id)).all()
+    return event_id, other_event_id
 
-    # Organizations: the reference ones, plus companies and knowledge institutions.
+
+def _insert_organizations(args, rng: random.Random, conn, now: datetime) -> Orgs:
+    """The reference organizations, plus companies and knowledge institutions."""
+    from sqlalchemy import select
+
+    from eventhub.events.models import Organization, name_key
+
     orgs = Organization.__table__
     companies: set[str] = set()
     while len(companies) < args.companies:
@@ -289,15 +330,25 @@ def generate(args, rng: random.Random) -> Dataset:
     by_kind: dict[str, list[tuple[int, str]]] = {}
     for oid, name, kind in conn.execute(select(orgs.c.id, orgs.c.name, orgs.c.kind)):
         by_kind.setdefault(kind, []).append((oid, name))
-    org_name = {oid: name for pairs in by_kind.values() for oid, name in pairs}
-    public = by_kind["municipality"] + by_kind["region"]
+    return Orgs(by_kind=by_kind,
+                names={oid: name for pairs in by_kind.values() for oid, name in pairs},
+                public=by_kind["municipality"] + by_kind["region"])
+
+
+def _insert_registrations(args, rng: random.Random, conn, now: datetime, start: datetime,
+                          orgs: Orgs, event_ids: tuple[int, int]):
+    """Consenting, non-consenting and other-event participants; returns the rows, what
+    each is (group, gets a profile) and their ids by email."""
+    from sqlalchemy import select
+
+    from eventhub.registration.models import Registration
 
     def pick_org() -> int:
         kind = rng.choices(("municipality", "region", "company", "knowledge"),
                            (60, 12, 22, 6))[0]
-        return rng.choice(by_kind[kind])[0]
+        return rng.choice(orgs.by_kind[kind])[0]
 
-    # Registrations.
+    event_id, other_event_id = event_ids
     regs = Registration.__table__
     groups = (  # (group, how many, event, consent, share with a profile)
         ("consenting", args.participants + args.stale, event_id, True, 1.0),
@@ -328,6 +379,15 @@ def generate(args, rng: random.Random) -> Dataset:
             planned.append((group, rng.random() < profile_share))
     insert_rows(conn, regs, reg_rows)
     ids = dict(conn.execute(select(regs.c.email, regs.c.id)).all())
+    return reg_rows, planned, ids
+
+
+def _insert_profiles(rng: random.Random, conn, now: datetime, orgs: Orgs, reg_rows, planned,
+                     ids):
+    """Profiles for those planned to have one; returns people by group, the consenting
+    people of each organization, and the profile rows."""
+    from eventhub.directory.models import Profile
+
     by_group: dict[str, list[tuple[int, str, int]]] = {}
     org_people: dict[int, list[int]] = {}
     profiles = []
@@ -341,7 +401,7 @@ def generate(args, rng: random.Random) -> Dataset:
             profiles.append(dict(
                 registration_id=rid,
                 bio=rng.choice(BIO_FORMS).format(job=row["job_title"], t1=t1, t2=t2,
-                                                 org=org_name[row["organization_id"]]),
+                                                 org=orgs.names[row["organization_id"]]),
                 can_help_with=f"Erfaring med {rng.choice(TOPICS)}" if rng.random() < 0.7
                 else "",
                 looking_for=f"Leder efter erfaringer med {rng.choice(TOPICS)}"
@@ -349,8 +409,16 @@ def generate(args, rng: random.Random) -> Dataset:
                 looking_for_categories=rng.sample(list(CATEGORY_KEYS), rng.randint(0, 2)),
                 updated_at=now))
     insert_rows(conn, Profile.__table__, profiles)
+    return by_group, org_people, profiles
 
-    # Solutions, most from companies, some built by municipalities and regions themselves.
+
+def _insert_solutions(args, rng: random.Random, conn, now: datetime, orgs: Orgs):
+    """Solutions, most from companies, some built by municipalities and regions
+    themselves; returns the rows, their categories by name and their ids by name."""
+    from sqlalchemy import select
+
+    from eventhub.directory.models import Solution, solution_categories
+
     names: set[str] = set()
     while len(names) < args.solutions:
         names.add(f"{rng.choice(BRAND_HEADS)}{rng.choice(BRAND_TAILS)}"
@@ -359,7 +427,7 @@ def generate(args, rng: random.Random) -> Dataset:
     for name in sorted(names, key=lambda _: rng.random()):
         what, cats = rng.choice(SOLUTION_TYPES)
         kind = rng.choices(("company", "municipality", "region", "knowledge"), (80, 10, 5, 5))[0]
-        provider_id, provider = rng.choice(by_kind[kind])
+        provider_id, provider = rng.choice(orgs.by_kind[kind])
         target = rng.choice(TARGET_GROUPS)
         extra = set(cats)
         if rng.random() < 0.3:
@@ -369,7 +437,7 @@ def generate(args, rng: random.Random) -> Dataset:
         sol_rows.append(dict(
             name=name, summary=f"{what} til {target}.",
             description=f"{name} er {what[0].lower()}{what[1:]}, udviklet af {provider} "
-                        f"sammen med {rng.choice(public)[1]}. Den er afprøvet med "
+                        f"sammen med {rng.choice(orgs.public)[1]}. Den er afprøvet med "
                         f"{rng.choice(TARGET_GROUPS)} og handler om {rng.choice(TOPICS)}.",
             provider_id=provider_id, target_group=target,
             maturity=rng.choice(("pilot", "ready", "operation", "operation")),
@@ -382,11 +450,17 @@ def generate(args, rng: random.Random) -> Dataset:
     insert_rows(conn, solution_categories, [
         dict(solution_id=sol_ids[name], category=cat)
         for name, cats in sol_cats.items() for cat in cats])
+    return sol_rows, sol_cats, sol_ids
 
-    # Experiences: popular solutions have many, one per (solution, organization).
-    ranked = [sol_ids[r["name"]] for r in sol_rows]
+
+def _insert_experiences(args, rng: random.Random, conn, now: datetime, orgs: Orgs,
+                        org_people: dict[int, list[int]], ranked: list[int]) -> list[dict]:
+    """Experiences: popular solutions (first in ``ranked``) have many, one per (solution,
+    organization)."""
+    from eventhub.directory.models import Experience
+
     weights = [1 / (i + 1) ** 0.5 for i in range(len(ranked))]
-    where = [oid for oid, _ in public] + [oid for oid, _ in by_kind["knowledge"]]
+    where = [oid for oid, _ in orgs.public] + [oid for oid, _ in orgs.by_kind["knowledge"]]
     pairs: set[tuple[int, int]] = set()
     while len(pairs) < args.experiences:
         for sid in rng.choices(ranked, weights, k=args.experiences - len(pairs)):
@@ -411,21 +485,7 @@ def generate(args, rng: random.Random) -> Dataset:
             else None,
             draft=False, created_by_id=None, created_at=created, updated_at=created))
     insert_rows(conn, Experience.__table__, exp_rows)
-
-    consenting = by_group["consenting"]
-    stale, visible = consenting[:args.stale], consenting[args.stale:]
-    hidden = stale + by_group.get("no_consent", []) + by_group.get("other_event", [])
-    return Dataset(
-        event_id=event_id, other_event_id=other_event_id,
-        allowed={rid for rid, _, _ in visible}, hidden=hidden,
-        municipality_ids=[oid for oid, _ in by_kind["municipality"]],
-        counts={"registrations": len(reg_rows), "consenting": len(visible),
-                "stale": len(stale), "no_consent": len(by_group.get("no_consent", [])),
-                "other_event": len(by_group.get("other_event", [])),
-                "profiles": len(profiles), "organizations": len(org_name),
-                "solutions": len(sol_rows),
-                "categories": sum(len(c) for c in sol_cats.values()),
-                "experiences": len(exp_rows)})
+    return exp_rows
 
 
 def make_stale(stale: list[tuple[int, str, int]]) -> None:

@@ -121,6 +121,45 @@ def fire(name: str, started: float, exc: Exception | None = None, kind: str = "S
                         response_length=0, exception=exc, context={})
 
 
+class StreamState:
+    """One phone's stream across reconnects."""
+
+    def __init__(self) -> None:
+        self.first = True  # no snapshot received yet on any connection
+        self.dropped_at: float | None = None  # when the stream last dropped, until a snapshot
+        self.got_snapshot = False  # on the current connection
+
+
+def snapshot_blocks(sock: socket.socket):
+    """The snapshot events of a result stream as they arrive; ConnectionError when the
+    stream closes or the answer is not 200."""
+    buf, head = b"", None
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("stream closed")
+        buf += data
+        if head is None:
+            if b"\r\n\r\n" not in buf:
+                continue
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            if b" 200 " not in head.split(b"\r\n", 1)[0]:
+                raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
+        while b"\n\n" in buf:
+            block, buf = buf.split(b"\n\n", 1)
+            if b"event: snapshot" in block:
+                yield block
+
+
+def close_quietly(sock: socket.socket | None) -> None:
+    if sock is None:
+        return
+    try:
+        sock.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
 class Phone(FastHttpUser):
     fixed_count = 0
     wait_time = constant(3600)
@@ -156,58 +195,53 @@ class Phone(FastHttpUser):
         return "; ".join(f"{c.name}={c.value}" for c in self.client.cookiejar)
 
     def hold_stream(self) -> None:
-        run, first = self.run, True
-        dropped_at: float | None = None
+        """Hold the result stream open; reopen it 3 s after a drop, as EventSource does."""
+        run, state = self.run, StreamState()
         while True:
             started = time.perf_counter()
-            got_snapshot = False
+            state.got_snapshot = False
+            sock = None
             try:
-                sock = socket.create_connection(("127.0.0.1", run.port), timeout=120)
-                sock.sendall((f"GET /j/{run.code}/polls/{run.poll_id}/stream HTTP/1.0\r\n"
-                              f"Host: 127.0.0.1:{run.port}\r\nAccept: text/event-stream\r\n"
-                              f"Cookie: {self.cookies()}\r\n\r\n").encode())
-                buf, head = b"", None
-                while True:
-                    data = sock.recv(65536)
-                    if not data:
-                        raise ConnectionError("stream closed")
-                    buf += data
-                    if head is None:
-                        if b"\r\n\r\n" not in buf:
-                            continue
-                        head, buf = buf.split(b"\r\n\r\n", 1)
-                        if b" 200 " not in head.split(b"\r\n", 1)[0]:
-                            raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
-                    while b"\n\n" in buf:
-                        block, buf = buf.split(b"\n\n", 1)
-                        if b"event: snapshot" not in block:
-                            continue
-                        if not got_snapshot:
-                            got_snapshot = True
-                            fire("stream connect" if first else "stream reconnect", started)
-                            if first:
-                                first = False
-                                run.connected += 1
-                                if run.connected >= run.phones:
-                                    run.all_connected.set()
-                            if dropped_at is not None:
-                                run.reconnects.append(time.perf_counter() - dropped_at)
-                                dropped_at = None
-                        counts = tuple(int(n) for n in COUNT_RE.findall(block))
-                        if counts != self.counts:
-                            self.counts, self.counts_at = counts, time.perf_counter()
+                sock = self.open_stream()
+                for block in snapshot_blocks(sock):
+                    self.on_snapshot(state, block, started)
             except Exception as exc:  # noqa: BLE001 - counted, then reconnect like EventSource
-                if not got_snapshot:
-                    fire("stream reconnect" if not first else "stream connect", started, exc)
+                if not state.got_snapshot:
+                    fire("stream reconnect" if not state.first else "stream connect", started,
+                         exc)
                 run.drops += 1
-                dropped_at = dropped_at or time.perf_counter()
-                try:
-                    sock.close()
-                except Exception:  # noqa: BLE001
-                    pass
+                state.dropped_at = state.dropped_at or time.perf_counter()
+                close_quietly(sock)
                 if run.rush_over.is_set():
                     return
                 gevent.sleep(3.0 + random.random())
+
+    def open_stream(self) -> socket.socket:
+        """Connect and ask for the poll's result stream (plain HTTP/1.0 through nginx)."""
+        run = self.run
+        sock = socket.create_connection(("127.0.0.1", run.port), timeout=120)
+        sock.sendall((f"GET /j/{run.code}/polls/{run.poll_id}/stream HTTP/1.0\r\n"
+                      f"Host: 127.0.0.1:{run.port}\r\nAccept: text/event-stream\r\n"
+                      f"Cookie: {self.cookies()}\r\n\r\n").encode())
+        return sock
+
+    def on_snapshot(self, state: StreamState, block: bytes, started: float) -> None:
+        """Count the (re)connect at a connection's first snapshot; note new counts."""
+        run = self.run
+        if not state.got_snapshot:
+            state.got_snapshot = True
+            fire("stream connect" if state.first else "stream reconnect", started)
+            if state.first:
+                state.first = False
+                run.connected += 1
+                if run.connected >= run.phones:
+                    run.all_connected.set()
+            if state.dropped_at is not None:
+                run.reconnects.append(time.perf_counter() - state.dropped_at)
+                state.dropped_at = None
+        counts = tuple(int(n) for n in COUNT_RE.findall(block))
+        if counts != self.counts:
+            self.counts, self.counts_at = counts, time.perf_counter()
 
     @task
     def vote(self) -> None:

@@ -906,10 +906,6 @@ def combined(rounds: list[dict]) -> dict:
 
 async def run_variant(args, spec: str, db_name: str, instance: Path, index: int) -> dict:
     """Everything once against a fresh gunicorn with setup ``spec`` and a fresh poll."""
-    from itsdangerous import Signer
-
-    from eventhub.polls.voters import vote_token
-
     db_uri = sqlalchemy_url(args.pg, db_name)
     code, poll_id, option_ids = create_poll(db_uri, instance, index)
     n, m = args.phones, args.capacity_votes
@@ -926,132 +922,179 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
                     "option_ids": option_ids, "targets": [n, n + m],
                     "setup_concurrency": args.setup_concurrency, "connect_timeout": 180}
         clients = await ClientProcs.start(args.client_procs, spec_msg, n)
-        ready = await clients.expect("ready", 400)
-        if None in ready:
-            raise RuntimeError("a phone process did not get ready")
-        connected = sum(r["connected"] for r in ready)
-        result.update(connected=connected, join_failed=sum(r["join_failed"] for r in ready),
-                      join_seconds=max(r["join_seconds"] for r in ready),
-                      stream_seconds=max(r["stream_seconds"] for r in ready),
-                      threads=server.threads(), conns=server.connections(),
-                      loop=",".join(sorted({r["loop"] for r in ready})))
-        print(f"[{spec}] {n} phones ({result['loop']} loop) joined in "
-              f"{result['join_seconds']:.1f} s "
-              f"({result['join_failed']} failed), {connected} streams open after "
-              f"{result['stream_seconds']:.1f} s; per worker: connections "
-              f"{result['conns']}, threads {result['threads']}", flush=True)
-        for r in ready:
-            if r["join_errors"]:
-                print(f"  join errors: {r['join_errors']}")
-        if connected < n or result["join_failed"]:
-            raise RuntimeError(f"only {connected} of {n} streams connected")
+        await phones_ready(server, clients, spec, n, result)
         await asyncio.sleep(1.0)
-
-        # Fan-out alone: "changed" signals through Redis, no votes: what pushing snapshots
-        # to the open streams costs the workers.
-        fan_profiles = (start_profiles(server, args.profile, args.fanout_seconds,
-                                       f"{index}-fanout") if args.profile else [])
-        result["fanout"] = await fanout_cost(args.redis, server, clients, poll_id,
-                                             args.fanout_seconds)
-        if fan_profiles:
-            result["profile_fanout"] = summarize_profiles(fan_profiles)
+        await fanout_phase(args, server, clients, poll_id, index, result)
         await asyncio.sleep(0.5)
-
-        # The vote: open loop over the window.
-        t0 = time.monotonic() + 0.3
-        await clients.send({"cmd": "vote", "t0": t0, "window": args.window,
-                            "seed": args.seed + index})
-        await asyncio.sleep(max(0.0, t0 - time.monotonic()))
-        cpu0 = cpu_snapshot(server.proc.pid, clients.pids)
-        profiles = (start_profiles(server, args.profile, args.window + 3, f"{index}-vote")
-                    if args.profile else [])
-        voted = await clients.expect("voted", args.window + 150)
-        if None in voted:
-            raise RuntimeError("a phone process did not finish voting")
-        finals = await clients.expect("final", args.final_timeout + 5, target=n)
-        cpu1 = cpu_snapshot(server.proc.pid, clients.pids)
-        result["cpu"] = cpu_split(cpu0, cpu1)
-        result["profile"] = summarize_profiles(profiles) if profiles else []
-        result["db_after_vote"] = sum(count_votes(args.pg, db_name, poll_id).values())
+        finals = await vote_phase(args, server, clients, db_name, poll_id, index, result)
         await asyncio.sleep(0.5)
-
-        # Capacity: votes back to back vs the bare endpoint, streams still open.
-        import aiohttp
-
-        base = f"http://127.0.0.1:{server.port}"
-        async with aiohttp.ClientSession(base) as http:
-            async with http.get(f"/j/{code}") as resp:
-                body = await resp.read()
-                session_cookie = resp.cookies["session"].value
-        csrf = CSRF_RE.search(body).group(1).decode()
-        signer = Signer("bench", salt="poll-voter")
-        voter_ids = [secrets.token_urlsafe(16) for _ in range(m)]
-        voters = [signer.sign(v).decode() for v in voter_ids]
-        # The token each voter's join page would carry (see eventhub/polls/voters.py).
-        tokens = [vote_token(v, secret_key="bench") for v in voter_ids]
-
-        # Each body is encoded here, before the clock starts: a phone encodes its own form
-        # on its own CPU, and these phones share the server's cores.
-        bodies = [urlencode({"csrf_token": csrf,
-                             "choice": str(option_ids[i % len(option_ids)])}).encode()
-                  for i in range(m)]
-        form_type = "application/x-www-form-urlencoded"
-
-        async def vote_request(http, i):
-            async with http.post(
-                    f"/j/{code}/polls/{poll_id}/vote", data=bodies[i],
-                    headers={"Content-Type": form_type, "Accept": "application/json",
-                             "Origin": base, "X-Vote-Token": tokens[i],
-                             "Cookie": f"session={session_cookie}; eh_voter={voters[i]}"}
-            ) as resp:
-                body = await resp.read()
-                if resp.status != 200 or json.loads(body).get("ok") is not True:
-                    return f"POST vote {resp.status} {body[:100]!r}"
-            return None
-
-        def get_request(path):
-            async def request(http, _i):
-                async with http.get(path) as resp:
-                    await resp.read()
-                    return None if resp.status == 200 else f"GET {path} {resp.status}"
-            return request
-
-        # Votes and the bare endpoint take turns, ``--rounds`` times each, so a change in
-        # the machine's speed during the run (it varies) weighs on both alike.
-        c, rounds = args.concurrency, max(1, args.rounds)
-        await closed_loop(base, 2 * c, c, get_request(BARE_PATH))  # warm
-        cap_profiles = (start_profiles(server, args.profile, 4, f"{index}-capacity")
-                        if args.profile else [])
-        vote_rounds, bare_rounds = [], []
-        for k in range(rounds):
-            size = m // rounds + (1 if k < m % rounds else 0)
-            offset = sum(r["count"] for r in vote_rounds)
-            vote_rounds.append(await measured(server, clients, size, closed_loop(
-                base, size, c, vote_request, offset)))
-            if k == 0 and cap_profiles:
-                result["profile_capacity"] = summarize_profiles(cap_profiles)
-            # The snapshots that follow the round's last votes go out before the bare
-            # round starts, so the bare endpoint does not pay for the votes' fan-out.
-            await asyncio.sleep(SETTLE)
-            bare_rounds.append(await measured(server, clients, size, closed_loop(
-                base, size, c, get_request(BARE_PATH))))
-            await asyncio.sleep(SETTLE)
-        result["cap_votes"], result["bare"] = combined(vote_rounds), combined(bare_rounds)
-        cap_finals = await clients.expect("final", args.final_timeout + 5, target=n + m)
-        result["healthz"] = combined([await measured(server, clients, m, closed_loop(
-            base, m, c, get_request("/healthz")))])
-
-        await clients.send({"cmd": "report"})
-        reports = await clients.expect("report", 60)
-        if None in reports:
-            raise RuntimeError("a phone process did not report")
-        phones = [p for r in reports for p in r["phones"]]
+        cap_finals = await capacity_phase(args, server, clients, code, poll_id, option_ids,
+                                          index, result)
+        phones = await phone_reports(clients)
     finally:
         if clients is not None:
             await clients.stop()
         server.stop()
+    add_verdicts(args, result, db_name, poll_id, option_ids, phones, finals, cap_finals)
+    return result
 
-    # Verdicts ---------------------------------------------------------------------------
+
+async def phones_ready(server: Server, clients: ClientProcs, spec: str, n: int,
+                       result: dict) -> None:
+    """Wait until every phone has joined and holds its stream open; note how it went."""
+    ready = await clients.expect("ready", 400)
+    if None in ready:
+        raise RuntimeError("a phone process did not get ready")
+    connected = sum(r["connected"] for r in ready)
+    result.update(connected=connected, join_failed=sum(r["join_failed"] for r in ready),
+                  join_seconds=max(r["join_seconds"] for r in ready),
+                  stream_seconds=max(r["stream_seconds"] for r in ready),
+                  threads=server.threads(), conns=server.connections(),
+                  loop=",".join(sorted({r["loop"] for r in ready})))
+    print(f"[{spec}] {n} phones ({result['loop']} loop) joined in "
+          f"{result['join_seconds']:.1f} s "
+          f"({result['join_failed']} failed), {connected} streams open after "
+          f"{result['stream_seconds']:.1f} s; per worker: connections "
+          f"{result['conns']}, threads {result['threads']}", flush=True)
+    for r in ready:
+        if r["join_errors"]:
+            print(f"  join errors: {r['join_errors']}")
+    if connected < n or result["join_failed"]:
+        raise RuntimeError(f"only {connected} of {n} streams connected")
+
+
+async def fanout_phase(args, server: Server, clients: ClientProcs, poll_id: int, index: int,
+                       result: dict) -> None:
+    """Fan-out alone: "changed" signals through Redis, no votes: what pushing snapshots
+    to the open streams costs the workers."""
+    fan_profiles = (start_profiles(server, args.profile, args.fanout_seconds,
+                                   f"{index}-fanout") if args.profile else [])
+    result["fanout"] = await fanout_cost(args.redis, server, clients, poll_id,
+                                         args.fanout_seconds)
+    if fan_profiles:
+        result["profile_fanout"] = summarize_profiles(fan_profiles)
+
+
+async def vote_phase(args, server: Server, clients: ClientProcs, db_name: str, poll_id: int,
+                     index: int, result: dict) -> list:
+    """The vote: open loop over the window; returns each phone process's final tallies."""
+    n = args.phones
+    t0 = time.monotonic() + 0.3
+    await clients.send({"cmd": "vote", "t0": t0, "window": args.window,
+                        "seed": args.seed + index})
+    await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+    cpu0 = cpu_snapshot(server.proc.pid, clients.pids)
+    profiles = (start_profiles(server, args.profile, args.window + 3, f"{index}-vote")
+                if args.profile else [])
+    voted = await clients.expect("voted", args.window + 150)
+    if None in voted:
+        raise RuntimeError("a phone process did not finish voting")
+    finals = await clients.expect("final", args.final_timeout + 5, target=n)
+    cpu1 = cpu_snapshot(server.proc.pid, clients.pids)
+    result["cpu"] = cpu_split(cpu0, cpu1)
+    result["profile"] = summarize_profiles(profiles) if profiles else []
+    result["db_after_vote"] = sum(count_votes(args.pg, db_name, poll_id).values())
+    return finals
+
+
+def get_request(path):
+    """A closed-loop request: GET ``path``, expect 200."""
+    async def request(http, _i):
+        async with http.get(path) as resp:
+            await resp.read()
+            return None if resp.status == 200 else f"GET {path} {resp.status}"
+    return request
+
+
+async def vote_requests(base: str, code: str, poll_id: int, option_ids: list[int], m: int):
+    """A closed-loop request for each of ``m`` new voters, ready to send: a session with
+    its CSRF token, a signed voter cookie and a vote token each, the form encoded."""
+    import aiohttp
+    from itsdangerous import Signer
+
+    from eventhub.polls.voters import vote_token
+
+    async with aiohttp.ClientSession(base) as http:
+        async with http.get(f"/j/{code}") as resp:
+            body = await resp.read()
+            session_cookie = resp.cookies["session"].value
+    csrf = CSRF_RE.search(body).group(1).decode()
+    signer = Signer("bench", salt="poll-voter")
+    voter_ids = [secrets.token_urlsafe(16) for _ in range(m)]
+    voters = [signer.sign(v).decode() for v in voter_ids]
+    # The token each voter's join page would carry (see eventhub/polls/voters.py).
+    tokens = [vote_token(v, secret_key="bench") for v in voter_ids]
+
+    # Each body is encoded here, before the clock starts: a phone encodes its own form
+    # on its own CPU, and these phones share the server's cores.
+    bodies = [urlencode({"csrf_token": csrf,
+                         "choice": str(option_ids[i % len(option_ids)])}).encode()
+              for i in range(m)]
+    form_type = "application/x-www-form-urlencoded"
+
+    async def vote_request(http, i):
+        async with http.post(
+                f"/j/{code}/polls/{poll_id}/vote", data=bodies[i],
+                headers={"Content-Type": form_type, "Accept": "application/json",
+                         "Origin": base, "X-Vote-Token": tokens[i],
+                         "Cookie": f"session={session_cookie}; eh_voter={voters[i]}"}
+        ) as resp:
+            body = await resp.read()
+            if resp.status != 200 or json.loads(body).get("ok") is not True:
+                return f"POST vote {resp.status} {body[:100]!r}"
+        return None
+
+    return vote_request
+
+
+async def capacity_phase(args, server: Server, clients: ClientProcs, code: str, poll_id: int,
+                         option_ids: list[int], index: int, result: dict) -> list:
+    """Capacity: votes back to back vs the bare endpoint, streams still open; then
+    /healthz. Returns each phone process's final tallies after the capacity votes."""
+    n, m = args.phones, args.capacity_votes
+    base = f"http://127.0.0.1:{server.port}"
+    vote_request = await vote_requests(base, code, poll_id, option_ids, m)
+
+    # Votes and the bare endpoint take turns, ``--rounds`` times each, so a change in
+    # the machine's speed during the run (it varies) weighs on both alike.
+    c, rounds = args.concurrency, max(1, args.rounds)
+    await closed_loop(base, 2 * c, c, get_request(BARE_PATH))  # warm
+    cap_profiles = (start_profiles(server, args.profile, 4, f"{index}-capacity")
+                    if args.profile else [])
+    vote_rounds, bare_rounds = [], []
+    for k in range(rounds):
+        size = m // rounds + (1 if k < m % rounds else 0)
+        offset = sum(r["count"] for r in vote_rounds)
+        vote_rounds.append(await measured(server, clients, size, closed_loop(
+            base, size, c, vote_request, offset)))
+        if k == 0 and cap_profiles:
+            result["profile_capacity"] = summarize_profiles(cap_profiles)
+        # The snapshots that follow the round's last votes go out before the bare
+        # round starts, so the bare endpoint does not pay for the votes' fan-out.
+        await asyncio.sleep(SETTLE)
+        bare_rounds.append(await measured(server, clients, size, closed_loop(
+            base, size, c, get_request(BARE_PATH))))
+        await asyncio.sleep(SETTLE)
+    result["cap_votes"], result["bare"] = combined(vote_rounds), combined(bare_rounds)
+    cap_finals = await clients.expect("final", args.final_timeout + 5, target=n + m)
+    result["healthz"] = combined([await measured(server, clients, m, closed_loop(
+        base, m, c, get_request("/healthz")))])
+    return cap_finals
+
+
+async def phone_reports(clients: ClientProcs) -> list[dict]:
+    """Every phone's own account: its vote and what its stream received."""
+    await clients.send({"cmd": "report"})
+    reports = await clients.expect("report", 60)
+    if None in reports:
+        raise RuntimeError("a phone process did not report")
+    return [p for r in reports for p in r["phones"]]
+
+
+def add_verdicts(args, result: dict, db_name: str, poll_id: int, option_ids: list[int],
+                 phones: list[dict], finals: list, cap_finals: list) -> None:
+    """The phones' accounts against the database, and the targets."""
+    n, m = args.phones, args.capacity_votes
     votes = [p["vote"] for p in phones]
     ok = [v for v in votes if v and v["done"] and not v["error"]]
     failed = [v for v in votes if not v or not v["done"] or v["error"]]
@@ -1089,6 +1132,11 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
         db_counts=[in_db.get(o, 0) for o in option_ids],
         want_db_counts=[expected_all[o] for o in option_ids],
     )
+    add_checks(result, n)
+
+
+def add_checks(result: dict, n: int) -> None:
+    """The targets, met or not."""
     result["ratio"] = result["cap_votes"]["rate"] / result["bare"]["rate"]
     result["checks"] = {
         "lost": result["lost"] == 0 and result["lost_vote"] == 0 and result["votes_failed"] == 0
@@ -1098,7 +1146,6 @@ async def run_variant(args, spec: str, db_name: str, instance: Path, index: int)
         and result["stream_counts_ok"],
         "ratio": result["ratio"] >= TARGET_RATIO,
     }
-    return result
 
 
 def ms(x: float) -> str:
