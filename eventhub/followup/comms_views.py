@@ -105,7 +105,7 @@ def survey(slug: str):
 
 def _notify(poll_ids) -> None:
     """Tell open phones that these polls changed (after the commit)."""
-    from eventhub.polls.views import notify
+    from eventhub.polls.live import notify
 
     for poll_id in poll_ids:
         notify(poll_id)
