@@ -259,7 +259,7 @@ def test_join_page_is_kept_per_content_with_each_visitors_own_tokens(app, organi
     """The join page is rendered once per content (polls, tallies, language) and kept;
     each visitor still gets their own CSRF field, vote token and cookie, and a vote, a
     shown result or a closed poll changes what the next visitor sees."""
-    from eventhub.polls import views
+    from eventhub.polls import joinpage
 
     poll_id = make_poll(app)
     a, b, _c = option_ids(app, poll_id)
@@ -271,10 +271,10 @@ def test_join_page_is_kept_per_content_with_each_visitors_own_tokens(app, organi
         return visitor, visitor.get(url).get_data(as_text=True)
 
     first, page1 = fresh()
-    kept = len(views.join_pages.items)
+    kept = len(joinpage.join_pages.items)
     second, page2 = fresh()
-    assert len(views.join_pages.items) == kept  # the second page came from the cache
-    assert views.CSRF_SLOT not in page2 and views.VOTE_TOKEN_SLOT not in page2
+    assert len(joinpage.join_pages.items) == kept  # the second page came from the cache
+    assert joinpage.CSRF_SLOT not in page2 and joinpage.VOTE_TOKEN_SLOT not in page2
     assert vote_token.search(page1)[1] != vote_token.search(page2)[1]
     assert CSRF_RE.search(page1)[1] != CSRF_RE.search(page2)[1]
     # each page's token is the one for its own cookie: both votes count

@@ -158,6 +158,51 @@ def test_the_form_without_script_still_needs_the_session_csrf_token(app, event):
     assert ok.status_code == 302 and counts(app, poll_id) == [1, 0, 0]
 
 
+@pytest.mark.parametrize("kind,max_choices", [
+    ("single", None), ("multiple", 2), ("multiple", None), ("scale", None)])
+def test_the_quick_statement_stores_exactly_the_ballots_the_rules_accept(app, event, kind,
+                                                                         max_choices):
+    """The rules of a valid ballot are ``ballots.clean``; the quick statement says them in
+    SQL and must store a ballot exactly when ``clean`` accepts it."""
+    from eventhub.errors import ValidationError
+    from eventhub.polls.models import Poll
+
+    poll_id = make_poll(app, kind=kind, max_choices=max_choices, scale_min=1, scale_max=5)
+    foreign = option_ids(app, make_poll(app))[0]
+    a, b, c = option_ids(app, poll_id) or (1, 2, 3)
+    sent = [[a], [a, b], [a, b, c], [a, a], [a, foreign], [foreign], ["x"], [a, "x"], [],
+            [" "], [0], [5], [6], [-1], [3, 4], [f" {a} "]]
+    code = join_code(app)
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        for i, raw in enumerate(sent):
+            raw = [str(v) for v in raw]
+            try:
+                ballots.clean(poll, raw)
+                accepted = True
+            except ValidationError:
+                accepted = False
+            choices = ballots.parse_choices(raw)
+            stored = bool(choices) and bool(ballots.store(db.engine, [ballots.Ballot(
+                code, poll_id, f"a:{i}", choices)]))
+            assert stored == accepted, raw
+
+
+def test_an_ordinary_vote_signals_after_its_commit_and_a_refusal_not_at_all(app, event):
+    from eventhub.realtime import broker
+
+    poll_id = make_poll(app, kind="wordcloud")
+    heard = []
+    with app.app_context():
+        broker().subscribe(f"poll:{poll_id}", lambda channel, message: heard.append(
+            (channel, message, _votes_now(app))))
+    voter = phone(app)
+    assert cast(voter, app, poll_id, "netværk").json["ok"]
+    assert cast(voter, app, poll_id, "tid").status_code == 409
+    assert cast(phone(app), app, poll_id, "en to tre fire").status_code == 400
+    assert heard == [(f"poll:{poll_id}", "changed", 1)]
+
+
 # Group commit ----------------------------------------------------------------------------
 
 

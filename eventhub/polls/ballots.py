@@ -1,9 +1,16 @@
-"""The quick vote: a choice ballot checked and stored in one SQL statement, group-committed.
+"""Ballots: what a valid ballot is, and the quick vote that checks and stores a choice
+ballot in one SQL statement, group-committed.
 
-The ordinary vote (``services.vote``) loads the poll, its event and options through the
-ORM and commits alone: about seven round trips and one WAL flush per vote. Here a ballot
-from an anonymous voter on a single-choice, multiple-choice or scale poll is checked by
-the database itself, in the same statement that stores it:
+The rules of a valid ballot are stated once, in ``clean``: the ordinary vote
+(``services.vote``) runs every ballot through it and answers each broken rule precisely.
+The quick vote's statement says the same rules for choice ballots in SQL (the database
+checks them while it stores the ballot, without a read first), and so stores only what
+``clean`` accepts; tests/test_polls_fetch.py holds the two together.
+
+The ordinary vote loads the poll, its event and options through the ORM and is committed
+with its request: about seven round trips and one WAL flush per vote. Here a ballot from
+an anonymous voter on a single-choice, multiple-choice or scale poll is checked by the
+database itself, in the same statement that stores it:
 
 - the join code names a public event and the poll is that event's, open, for anyone;
 - single choice: one option; multiple: 1 … ``max_choices`` options; every option id
@@ -17,6 +24,10 @@ batch running writes the queued ballots itself, hands the lead to the next waiti
 request, and nobody's answer is sent before the commit that stored their vote. There is
 no background thread and no delay: a lone vote is written at once.
 
+This batch writer is the one exception to "one commit per request, in the dispatcher"
+(``eventhub.transactions``): it writes the ballots of many requests in one autocommit
+statement on a connection of its own, outside any request's session.
+
 A ballot the statement does not store (already voted, poll closed, wrong option, a text
 kind, registered participants only, …) gets ``False``; the caller then runs the ordinary
 vote, which gives the precise answer and handles changing a vote. The answers of the two
@@ -27,17 +38,33 @@ would have stored, and leaves every refusal to it.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from eventhub.db import UTCDateTime, utcnow
+from eventhub.errors import ValidationError
 from eventhub.events.models import ARCHIVED, CLOSED, PUBLISHED
-from eventhub.polls.models import ANYONE, APPROVED, MULTIPLE, OPEN, SCALE, SINGLE
+from eventhub.polls.models import (
+    ANYONE,
+    APPROVED,
+    MULTIPLE,
+    OPEN,
+    SCALE,
+    SINGLE,
+    WORDCLOUD,
+    Poll,
+)
+
+MAX_TEXT = 500
+WORD_RE = re.compile(r"[^\W_][\w\-']*", re.UNICODE)
 
 MAX_BATCH = 200
 # Under load the writer waits this long before taking the queue, so a batch holds more
@@ -45,6 +72,78 @@ MAX_BATCH = 200
 # a connection check, the statement and a "changed" signal). Idle, it does not wait.
 BATCH_WINDOW = 0.003
 BUSY = 0.05  # "under load": the previous batch was written less than this ago
+
+
+# What a valid ballot is ------------------------------------------------------------------
+
+
+def parse_choices(raw: list[str]) -> list[int] | None:
+    """The whole numbers a ballot names, distinct and sorted ([] when none); None when
+    something sent is not a whole number."""
+    try:
+        return sorted({int(v) for v in raw if str(v).strip()})
+    except ValueError:
+        return None
+
+
+def clean(poll: Poll, raw: list[str]) -> Any:
+    """Check what a voter sent against the poll's kind; return the value to store."""
+    raw = [str(v) for v in raw if str(v).strip()]
+    if poll.kind in (SINGLE, MULTIPLE):
+        return _options(poll, parse_choices(raw))
+    if poll.kind == SCALE:
+        return _scale(poll, parse_choices(raw))
+    answer = _text(raw)
+    return _words(poll, answer) if poll.kind == WORDCLOUD else answer
+
+
+def _options(poll: Poll, chosen: list[int] | None) -> list[int]:
+    """Single choice: one option; multiple: 1 … ``max_choices``; all of this poll."""
+    ids = {o.id for o in poll.options}
+    if chosen == []:
+        raise ValidationError(_("Vælg en svarmulighed."))
+    if chosen is None or not ids.issuperset(chosen):
+        raise ValidationError(_("Vælg blandt svarmulighederne."))
+    if poll.kind == SINGLE and len(chosen) > 1:
+        raise ValidationError(_("Vælg kun én svarmulighed."))
+    limit = poll.max_choices or len(ids)
+    if len(chosen) > limit:
+        raise ValidationError(_("Vælg højst %(n)d svarmuligheder.", n=limit))
+    return chosen
+
+
+def _scale(poll: Poll, chosen: list[int] | None) -> int:
+    """One number within the scale."""
+    if not chosen or len(chosen) != 1 or not poll.scale_min <= chosen[0] <= poll.scale_max:
+        raise ValidationError(_("Vælg et tal fra %(a)d til %(b)d.", a=poll.scale_min,
+                                b=poll.scale_max))
+    return chosen[0]
+
+
+def _text(raw: list[str]) -> str:
+    """An answer in words: not empty, at most ``MAX_TEXT`` characters."""
+    answer = " ".join(" ".join(raw).split())
+    if not answer:
+        raise ValidationError(_("Skriv dit svar."))
+    if len(answer) > MAX_TEXT:
+        raise ValidationError(_("Svaret er for langt (højst %(n)d tegn).", n=MAX_TEXT))
+    return answer
+
+
+def _words(poll: Poll, answer: str) -> list[str]:
+    """Word cloud: one to three words, none too long, none of the poll's banned words."""
+    words = [w.casefold() for w in WORD_RE.findall(answer)]
+    if not 1 <= len(words) <= 3:
+        raise ValidationError(_("Skriv ét til tre ord."))
+    if any(len(w) > 40 for w in words):
+        raise ValidationError(_("Ordene er for lange."))
+    banned = set(poll.banned_words or [])
+    if any(w in banned for w in words):
+        raise ValidationError(_("Det ord kan ikke bruges her. Prøv et andet."))
+    return words
+
+
+# The quick vote ------------------------------------------------------------------------
 
 
 @dataclass(eq=False)
@@ -59,20 +158,12 @@ class Ballot:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def parse_choices(raw: list[str]) -> list[int] | None:
-    """Distinct whole numbers from the form, or None when the ordinary path must judge."""
-    try:
-        chosen = sorted({int(v) for v in raw if str(v).strip()})
-    except ValueError:
-        return None
-    return chosen or None
-
-
 _PUBLIC = ", ".join(f"'{s}'" for s in (PUBLISHED, CLOSED, ARCHIVED))
 # What the statement checks for a ballot ``b`` (poll_id, code, voter_key; n = how many
 # distinct numbers were sent, first = the smallest, list = all as JSON text) joined with
-# its poll ``p`` and event ``e``. OPTIONS_OK stands for "every number is an option id of
-# p", which each database says its own way.
+# its poll ``p`` and event ``e``: the rules of ``clean`` (``_options``, ``_scale``) for the
+# ballot, those of ``services.vote`` and ``voters.voter_for`` for the poll. OPTIONS_OK
+# stands for "every number is an option id of p", which each database says its own way.
 _CHECKS = f"""
     e.join_code = b.code AND e.status IN ({_PUBLIC})
     AND p.status = '{OPEN}' AND p.audience = '{ANYONE}'

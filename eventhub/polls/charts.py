@@ -12,6 +12,16 @@ GAP = 14
 LABEL_W = 280
 
 
+def chart_for(snap: dict[str, Any], title: str) -> Markup | None:
+    """The chart that fits a snapshot: bars for choices and scales, a cloud for words,
+    none for text, Q&A or hidden results."""
+    if "options" in snap:
+        return bar_chart(snap, title)
+    if "words" in snap:
+        return word_cloud(snap, title)
+    return None
+
+
 def bar_chart(snap: dict[str, Any], title: str) -> Markup:
     """Horizontal bars with counts and percentages; aria-hidden (the table speaks)."""
     options = snap.get("options", [])

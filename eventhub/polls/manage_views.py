@@ -13,7 +13,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from eventhub import audit
 from eventhub.accounts.services import safe_next_url
@@ -22,31 +21,20 @@ from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
-from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.polls import charts, services
 from eventhub.polls.forms import PollForm
-from eventhub.polls.models import (
-    CLOSED,
-    KIND_LABELS,
-    OPEN,
-    OPEN_TEXT,
-    PENDING,
-    QA,
-    STATUS_LABELS,
-    QAQuestion,
-    Vote,
-)
+from eventhub.polls.live import join_url, notify_after_commit, sse_response
+from eventhub.polls.models import CLOSED, KIND_LABELS, OPEN, OPEN_TEXT, STATUS_LABELS
 from eventhub.polls.tally import snapshot
-from eventhub.polls.views import join_url, notify, sse_response
 from eventhub.programme.services import list_sessions
+from eventhub.transactions import attempt
 
 bp = staff_blueprint("manage_polls", __name__, "/manage/e/<slug>/polls")
 
 
 def manage_panel(event, user) -> dict | None:
     return {} if events.has_role(user, event, ORGANIZER) else None
-
 
 
 def _event(slug: str):
@@ -93,18 +81,15 @@ def _edit(slug: str, poll_id: int | None):
             results_visible=form.results_visible.data,
             banned_words=(form.banned_words.data or "").split(","),
             session_id=int(form.session_id.data) if form.session_id.data else None)
-        try:
+        with attempt(ValidationError) as failed:
             services.save_poll(current_user, event, data, poll)
-        except ValidationError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field in form else form.question
-            target.errors = list(target.errors) + [exc.message]
-        else:
-            db.session.commit()
+        if not failed:
             if poll is not None:
-                notify(poll.id)
+                notify_after_commit(poll_id)
             flash(_("Afstemningen er gemt."), "success")
             return redirect(url_for(".index", slug=slug))
+        target = form[failed.error.field] if failed.error.field in form else form.question
+        target.errors = list(target.errors) + [failed.message]
     return render_template("polls/manage_edit.html", event=event, form=form, poll=poll), \
         200 if request.method == "GET" else 422
 
@@ -134,13 +119,11 @@ def act(slug: str, poll_id: int, action: str):
         services.reset(current_user, event, poll)
     elif action == "duplicate":
         copy = services.duplicate(current_user, event, poll)
-        db.session.commit()
         flash(_("Kopien er oprettet som kladde."), "success")
         return redirect(url_for(".edit", slug=slug, poll_id=copy.id))
     else:
         abort(404)
-    db.session.commit()
-    notify(poll.id)
+    notify_after_commit(poll_id)
     if request.accept_mimetypes.best == "application/json":
         return {"ok": True, "status": poll.status, "results_visible": poll.results_visible}
     return redirect(safe_next_url(request.form.get("back")) or url_for(".index", slug=slug))
@@ -166,20 +149,8 @@ def moderate_page(slug: str, poll_id: int):
 
 def _results(poll) -> dict:
     snap = snapshot(poll)
-    chart = None
-    if "options" in snap:
-        chart = charts.bar_chart(snap, poll.question)
-    elif "words" in snap:
-        chart = charts.word_cloud(snap, poll.question)
-    pending = []
-    if poll.kind == OPEN_TEXT:
-        pending = list(db.session.scalars(select(Vote).where(
-            Vote.poll_id == poll.id, Vote.status == PENDING).order_by(Vote.id)))
-    elif poll.kind == QA:
-        pending = list(db.session.scalars(select(QAQuestion).where(
-            QAQuestion.poll_id == poll.id, QAQuestion.status == PENDING)
-            .order_by(QAQuestion.id)))
-    return {"snap": snap, "chart": chart, "pending": pending}
+    return {"snap": snap, "chart": charts.chart_for(snap, poll.question),
+            "pending": services.pending(poll)}
 
 
 @bp.get("/<int:poll_id>/results")
@@ -206,8 +177,7 @@ def moderate(slug: str, poll_id: int, item_id: int, action: str):
         services.moderate_text(current_user, event, poll, item_id, action == "approve")
     else:
         services.moderate_question(current_user, event, poll, item_id, action)
-    db.session.commit()
-    notify(poll.id)
+    notify_after_commit(poll_id)
     return redirect(url_for(".moderate_page", slug=slug, poll_id=poll_id))
 
 
@@ -234,7 +204,7 @@ def export_csv(slug: str):
     from eventhub.registration.exports import to_csv
 
     event = _event(slug)
-    audit.record(current_user, event, "polls.export", "CSV"); db.session.commit()  # noqa: E702
+    audit.record(current_user, event, "polls.export", "CSV")
     return Response(to_csv(_export_rows(event)), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="afstemninger-{event.slug}.csv"'})
 
@@ -247,7 +217,7 @@ def export_pdf(slug: str):
         results.append({"poll": poll, **_results(poll)})
     html = render_template("pdf/polls.html", event=event, results=results,
                            kind_labels=KIND_LABELS)
-    audit.record(current_user, event, "polls.export", "PDF"); db.session.commit()  # noqa: E702
+    audit.record(current_user, event, "polls.export", "PDF")
     return Response(render_pdf(html), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="afstemninger-{event.slug}.pdf"'})
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -18,6 +16,8 @@ from eventhub.errors import DomainError, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
+from eventhub.polls import ballots
+from eventhub.polls.ballots import MAX_TEXT
 from eventhub.polls.models import (
     APPROVED,
     CLOSED,
@@ -30,7 +30,6 @@ from eventhub.polls.models import (
     QA,
     SCALE,
     SINGLE,
-    WORDCLOUD,
     Poll,
     PollOption,
     QAQuestion,
@@ -38,9 +37,7 @@ from eventhub.polls.models import (
     Vote,
 )
 
-MAX_TEXT = 500
 MAX_QUESTION = 300
-WORD_RE = re.compile(r"[^\W_][\w\-']*", re.UNICODE)
 
 
 class PollClosed(DomainError):
@@ -108,31 +105,10 @@ def get_poll(event: Event, poll_id: int) -> Poll:
 def save_poll(actor, event: Event, data: PollData, poll: Poll | None = None) -> Poll:
     """Create or edit a poll (options can change only while nobody has voted)."""
     require_role(actor, event, ORGANIZER)
-    question = " ".join((data.question or "").split())
-    if not question:
-        raise ValidationError(_("Skriv spørgsmålet."), "question")
-    if len(question) > MAX_QUESTION:
-        raise ValidationError(_("Spørgsmålet er for langt (højst 300 tegn)."), "question")
-    if data.kind not in POLL_KINDS:
-        raise ValidationError(_("Vælg en gyldig type."), "kind")
-    options = []
-    for label in data.options:
-        label = " ".join(str(label).split())[:200]
-        if label and label not in options:
-            options.append(label)
-    if data.kind in (SINGLE, MULTIPLE) and len(options) < 2:
-        raise ValidationError(_("Skriv mindst to svarmuligheder, én pr. linje."), "options")
-    if data.kind == MULTIPLE and data.max_choices is not None and not (
-            1 <= data.max_choices <= len(options)):
-        raise ValidationError(_("Højst antal valg skal være mellem 1 og antallet af "
-                                "svarmuligheder."), "max_choices")
-    if data.kind == SCALE and not (0 <= data.scale_min < data.scale_max <= 10):
-        raise ValidationError(_("Skalaen skal gå fra 0 eller 1 op til højst 10."), "scale_max")
+    question = _clean_question(data.question)
+    options = _clean_options(data)
     if poll is None:
-        last = db.session.scalar(select(func.max(Poll.position)).where(
-            Poll.event_id == event.id))
-        poll = Poll(event_id=event.id, position=(last or 0) + 1)
-        db.session.add(poll)
+        poll = _new_poll(event)
     elif poll.event_id != event.id:
         raise NotFound(_("Afstemningen findes ikke."))
     voted = poll.id is not None and vote_count(poll) > 0
@@ -149,6 +125,44 @@ def save_poll(actor, event: Event, data: PollData, poll: Poll | None = None) -> 
         poll.options = [PollOption(label=label, position=i)
                         for i, label in enumerate(options, start=1)]
     db.session.flush()
+    return poll
+
+
+def _clean_question(text: str | None) -> str:
+    """The question on one line: not empty, at most ``MAX_QUESTION`` characters."""
+    question = " ".join((text or "").split())
+    if not question:
+        raise ValidationError(_("Skriv spørgsmålet."), "question")
+    if len(question) > MAX_QUESTION:
+        raise ValidationError(_("Spørgsmålet er for langt (højst 300 tegn)."), "question")
+    return question
+
+
+def _clean_options(data: PollData) -> list[str]:
+    """The kind, and the distinct option labels with what the kind needs of them."""
+    if data.kind not in POLL_KINDS:
+        raise ValidationError(_("Vælg en gyldig type."), "kind")
+    options: list[str] = []
+    for label in data.options:
+        label = " ".join(str(label).split())[:200]
+        if label and label not in options:
+            options.append(label)
+    if data.kind in (SINGLE, MULTIPLE) and len(options) < 2:
+        raise ValidationError(_("Skriv mindst to svarmuligheder, én pr. linje."), "options")
+    if data.kind == MULTIPLE and data.max_choices is not None and not (
+            1 <= data.max_choices <= len(options)):
+        raise ValidationError(_("Højst antal valg skal være mellem 1 og antallet af "
+                                "svarmuligheder."), "max_choices")
+    if data.kind == SCALE and not (0 <= data.scale_min < data.scale_max <= 10):
+        raise ValidationError(_("Skalaen skal gå fra 0 eller 1 op til højst 10."), "scale_max")
+    return options
+
+
+def _new_poll(event: Event) -> Poll:
+    """A new poll placed after the event's others."""
+    last = db.session.scalar(select(func.max(Poll.position)).where(Poll.event_id == event.id))
+    poll = Poll(event_id=event.id, position=(last or 0) + 1)
+    db.session.add(poll)
     return poll
 
 
@@ -191,52 +205,6 @@ def duplicate(actor, event: Event, poll: Poll) -> Poll:
 # Voting --------------------------------------------------------------------------------
 
 
-def clean_vote(poll: Poll, raw: list[str]) -> Any:
-    """Check what a voter sent against the poll's kind; return the value to store."""
-    raw = [str(v) for v in raw if str(v).strip()]
-    if poll.kind in (SINGLE, MULTIPLE):
-        ids = {o.id for o in poll.options}
-        try:
-            chosen = sorted({int(v) for v in raw})
-        except ValueError:
-            raise ValidationError(_("Vælg blandt svarmulighederne.")) from None
-        if not chosen:
-            raise ValidationError(_("Vælg en svarmulighed."))
-        if any(c not in ids for c in chosen):
-            raise ValidationError(_("Vælg blandt svarmulighederne."))
-        if poll.kind == SINGLE and len(chosen) > 1:
-            raise ValidationError(_("Vælg kun én svarmulighed."))
-        limit = poll.max_choices or len(ids)
-        if len(chosen) > limit:
-            raise ValidationError(_("Vælg højst %(n)d svarmuligheder.", n=limit))
-        return chosen
-    if poll.kind == SCALE:
-        try:
-            number = int(raw[0]) if raw else None
-        except ValueError:
-            number = None
-        if number is None or not poll.scale_min <= number <= poll.scale_max:
-            raise ValidationError(_("Vælg et tal fra %(a)d til %(b)d.", a=poll.scale_min,
-                                    b=poll.scale_max))
-        return number
-    text = " ".join(" ".join(raw).split())
-    if not text:
-        raise ValidationError(_("Skriv dit svar."))
-    if len(text) > MAX_TEXT:
-        raise ValidationError(_("Svaret er for langt (højst %(n)d tegn).", n=MAX_TEXT))
-    if poll.kind == WORDCLOUD:
-        words = [w.casefold() for w in WORD_RE.findall(text)]
-        if not 1 <= len(words) <= 3:
-            raise ValidationError(_("Skriv ét til tre ord."))
-        if any(len(w) > 40 for w in words):
-            raise ValidationError(_("Ordene er for lange."))
-        banned = set(poll.banned_words or [])
-        if any(w in banned for w in words):
-            raise ValidationError(_("Det ord kan ikke bruges her. Prøv et andet."))
-        return words
-    return text
-
-
 def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None = None
          ) -> int | None:
     """Cast (or, where allowed, change) a vote; the new row's id, None when changed.
@@ -249,7 +217,7 @@ def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None
                          else _("Afstemningen er ikke åbnet endnu."))
     if poll.kind == QA:
         raise ValidationError(_("Stil dit spørgsmål i feltet til spørgsmål."))
-    value = clean_vote(poll, raw)
+    value = ballots.clean(poll, raw)
     status = PENDING if poll.kind == OPEN_TEXT else APPROVED
     insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else pg_insert
     inserted = db.session.execute(
@@ -278,6 +246,18 @@ def my_vote(poll: Poll, voter_key: str | None) -> Vote | None:
 def vote_count(poll: Poll) -> int:
     return db.session.scalar(select(func.count()).select_from(Vote).where(
         Vote.poll_id == poll.id))
+
+
+def pending(poll: Poll) -> list[Vote] | list[QAQuestion]:
+    """What waits for the moderator: open-text answers or Q&A questions, oldest first."""
+    if poll.kind == OPEN_TEXT:
+        return list(db.session.scalars(select(Vote).where(
+            Vote.poll_id == poll.id, Vote.status == PENDING).order_by(Vote.id)))
+    if poll.kind == QA:
+        return list(db.session.scalars(select(QAQuestion).where(
+            QAQuestion.poll_id == poll.id, QAQuestion.status == PENDING)
+            .order_by(QAQuestion.id)))
+    return []
 
 
 def moderate_text(actor, event: Event, poll: Poll, vote_id: int, approve: bool) -> None:
