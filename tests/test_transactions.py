@@ -78,7 +78,7 @@ def test_a_released_savepoint_is_undone_with_its_transaction(app):
     with app.app_context():
         db.session.scalar(select(func.count()).select_from(Organization))  # a read first
         with db.session.begin_nested():
-            db.session.add(Organization(name="Savepoint Kommune", name_key=name_key("Savepoint Kommune"),
-                                          kind="other"))
+            name = "Savepoint Kommune"
+            db.session.add(Organization(name=name, name_key=name_key(name), kind="other"))
         db.session.rollback()
     assert _count(app, "Savepoint Kommune") == 0
