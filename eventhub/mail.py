@@ -28,6 +28,7 @@ from flask_babel import force_locale, get_locale
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from eventhub import contributions
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
 from eventhub.paths import TEMPLATES_DIR
@@ -66,7 +67,7 @@ class OutboxMail(db.Model):
 
 
 Builder = Callable[..., "BuiltMail | None"]
-BUILDERS: dict[str, Builder] = {}
+_BUILDERS = "mail.builders"
 
 
 @dataclass
@@ -78,14 +79,17 @@ class BuiltMail:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
-def mail_builder(name: str) -> Callable[[Builder], Builder]:
-    """Register a function that builds a mail at delivery time from plain arguments."""
+def add_builder(app: Flask, name: str, fn: Builder) -> None:
+    """Let the worker build mails named ``name`` at delivery time from plain arguments
+    (a domain adds its builders in its ``init_app``)."""
+    contributions.add(app, _BUILDERS, (name, fn))
 
-    def register(fn: Builder) -> Builder:
-        BUILDERS[name] = fn
-        return fn
 
-    return register
+def _builder(name: str) -> Builder:
+    for known, fn in contributions.of(_BUILDERS):
+        if known == name:
+            return fn
+    raise LookupError(f"no mail builder named {name!r}")
 
 
 def queue_built_mail(to: str, builder: str, *, kind: str = "", event_id: int | None = None,
@@ -118,7 +122,7 @@ def _encode(attachments: list[tuple[str, str, bytes]] | None) -> list[dict[str, 
 def build_deferred(mail: OutboxMail) -> bool:
     """Fill in a deferred mail's subject, body and attachments; False if it is moot."""
     with current_app.test_request_context():  # url_for works as in a request
-        built = BUILDERS[mail.builder](**(mail.builder_args or {}))
+        built = _builder(mail.builder)(**(mail.builder_args or {}))
         if built is None:
             return False
         return _fill(mail, built)

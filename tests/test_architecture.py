@@ -93,7 +93,8 @@ def test_nothing_registers_on_import():
     from eventhub import contributions, create_app
 
     first, second = create_app({"TESTING": True}), create_app({"TESTING": True})
-    for kind in ("panels.event_public", "panels.event_manage", "privacy.sections"):
+    for kind in ("panels.event_public", "panels.event_manage", "privacy.sections",
+                 "mail.builders"):
         assert contributions.of(kind, first), kind
         assert len(contributions.of(kind, first)) == len(contributions.of(kind, second)), kind
     assert first.blueprints.keys() == second.blueprints.keys()

@@ -12,7 +12,7 @@ from eventhub.directory.services import is_listed
 from eventhub.errors import Conflict, NotFound, ValidationError
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.mail import BuiltMail, mail_builder, queue_built_mail
+from eventhub.mail import BuiltMail, queue_built_mail
 from eventhub.registration.models import CANCELLED, Registration
 
 MAX_MESSAGE = 1000
@@ -106,7 +106,6 @@ def _answer_url(request: ContactRequest) -> str:
         "directory.contact_answer", slug=request.event.slug, token=request.token)
 
 
-@mail_builder("contact-request")
 def build_request(request_id: int) -> BuiltMail | None:
     request = db.session.get(ContactRequest, request_id)
     if request is None or request.status != PENDING:
@@ -115,7 +114,6 @@ def build_request(request_id: int) -> BuiltMail | None:
                                              answer_url=_answer_url(request)))
 
 
-@mail_builder("contact-accepted")
 def build_accepted(request_id: int, to_registration_id: int,
                    other_registration_id: int) -> BuiltMail | None:
     request = db.session.get(ContactRequest, request_id)

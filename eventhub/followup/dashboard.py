@@ -37,7 +37,7 @@ from eventhub.followup.models import (
 )
 from eventhub.followup.services import LeadData, create_lead, move, require_staff
 from eventhub.followup.unsubscribe import unsubscribe_url, unsubscribed_ids
-from eventhub.mail import BuiltMail, mail_builder, queue_built_mail
+from eventhub.mail import BuiltMail, queue_built_mail
 from eventhub.polls.models import Poll, QAQuestion, Vote
 from eventhub.registration.models import CANCELLED, CONFIRMED, Registration
 
@@ -241,7 +241,6 @@ def introduce(actor, event: Event, solution_id: int | None, seeker_id: int | Non
     return intro
 
 
-@mail_builder("followup-introduction")
 def build_introduction(introduction_id: int, role: str) -> BuiltMail | None:
     intro = db.session.get(Introduction, introduction_id)
     if intro is None:

@@ -20,7 +20,7 @@ from eventhub.extensions import db
 from eventhub.followup.models import Mailing, SurveyPoll
 from eventhub.followup.services import require_staff
 from eventhub.followup.unsubscribe import is_unsubscribed, unsubscribe_url, unsubscribed_ids
-from eventhub.mail import BuiltMail, mail_builder, queue_built_mail
+from eventhub.mail import BuiltMail, queue_built_mail
 from eventhub.polls.models import CLOSED, OPEN, Poll
 from eventhub.registration.models import CONFIRMED, Registration
 
@@ -169,7 +169,6 @@ def mailings(actor, event: Event) -> list[Mailing]:
                                    .order_by(Mailing.sent_at.desc(), Mailing.id.desc())))
 
 
-@mail_builder("followup-mail")
 def build_followup(mailing_id: int, registration_id: int) -> BuiltMail | None:
     mailing = db.session.get(Mailing, mailing_id)
     reg = db.session.get(Registration, registration_id)

@@ -7,7 +7,7 @@ from flask import current_app, url_for
 from eventhub.documents import qr_png
 from eventhub.extensions import db
 from eventhub.ical import add_event, new_calendar, to_bytes
-from eventhub.mail import BuiltMail, mail_builder, queue_built_mail, queue_mail
+from eventhub.mail import BuiltMail, queue_built_mail, queue_mail
 from eventhub.registration.models import CONFIRMED, STATUS_LABELS, Registration
 
 
@@ -45,7 +45,6 @@ def send_confirmation(reg: Registration, waitlist_position: int | None = None) -
                      position=waitlist_position)
 
 
-@mail_builder("registration-receipt")
 def build_receipt(registration_id: int, status: str, position: int | None = None
                   ) -> BuiltMail | None:
     """The receipt says what the status was when the person registered (or was approved)."""
@@ -68,7 +67,6 @@ def send_promoted(reg: Registration) -> None:
                      event_id=reg.event_id, registration_id=reg.id)
 
 
-@mail_builder("registration-promoted")
 def build_promoted(registration_id: int) -> BuiltMail | None:
     reg = db.session.get(Registration, registration_id)
     if reg is None:
