@@ -7,7 +7,9 @@ from sqlalchemy import select
 from eventhub.accounts.models import MagicLink, User
 from eventhub.db import utcnow
 from eventhub.extensions import db
-from tests.helpers import PASSWORD, delivered_mails, link_in, login, make_user
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_user
+from tests.support.mail import delivered_mails, link_in
 
 
 def signed_in(client) -> bool:

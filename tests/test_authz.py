@@ -23,7 +23,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from eventhub.extensions import db, limiter
-from tests.conftest import empty_database
+from tests.support.db import empty_database
 
 ROLES = ("anonymous", "participant", "checkin", "community", "other_organizer",
          "organizer", "admin")

@@ -14,9 +14,9 @@ from sqlalchemy.engine import make_url
 
 from eventhub import backup, create_app
 from eventhub.extensions import db
-from tests.conftest import _test_config
+from tests.support.config import app_config, on_postgres
 
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+ON_POSTGRES = on_postgres()
 
 
 def fill(app) -> None:
@@ -67,7 +67,7 @@ def other_database(kind: str, tmp_path) -> tuple[str, callable]:
 
 
 def restore_into(uri: str, tmp_path, archive) -> object:
-    target = create_app(_test_config(uri, tmp_path / uuid.uuid4().hex[:6]))
+    target = create_app(app_config(uri, tmp_path / uuid.uuid4().hex[:6]))
     result = target.test_cli_runner().invoke(args=["restore", str(archive)])
     assert result.exit_code == 0, result.output
     assert "Restored" in result.output

@@ -27,7 +27,7 @@ from eventhub.registration.models import (
     WAITLISTED,
     Registration,
 )
-from tests.helpers import make_event
+from tests.support.factories import make_event
 
 # .ci/run installs poppler-utils and zbar-tools: a missing tool is a failure, not a skip.
 TOOLS = ("pdftotext", "pdftoppm", "pdfinfo", "zbarimg")

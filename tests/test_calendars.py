@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from eventhub.extensions import db
 from eventhub.programme.models import Room, Session
-from tests.helpers import PASSWORD, login, make_event, make_registration, make_session, make_user
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_event, make_registration, make_session, make_user
 
 # Denmark moves to summer time on 28 March 2027 at 02:00.
 WINTER = datetime(2027, 3, 27, 9, 0, tzinfo=UTC)  # 10:00 CET

@@ -15,15 +15,16 @@ from sqlalchemy import func, select
 from eventhub import create_app
 from eventhub.extensions import db
 from eventhub.registration.models import Registration
-from tests.conftest import Client, _test_config
-from tests.helpers import csrf_of, make_event, registration_form, registrations_of
+from tests.support.client import Client, csrf_of
+from tests.support.config import app_config
+from tests.support.factories import make_event, registration_form, registrations_of
 
 CLIENTS = 80
 
 
 @pytest.fixture
 def rush_app(app, database_uri, tmp_path):
-    config = _test_config(database_uri, tmp_path)
+    config = app_config(database_uri, tmp_path)
     config.update(RATELIMIT_ENABLED=False,
                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": CLIENTS, "max_overflow": 0,
                                              "pool_timeout": 60})
@@ -115,7 +116,7 @@ def test_simultaneous_workshop_sign_ups_never_exceed_its_seats(rush_app):
     from datetime import UTC, datetime, timedelta
 
     from eventhub.programme.models import Signup
-    from tests.helpers import make_registration, make_session
+    from tests.support.factories import make_registration, make_session
 
     event_id = make_event(rush_app, "rush", capacity=None)
     start = datetime.now(UTC) + timedelta(days=30)

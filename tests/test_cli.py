@@ -7,7 +7,7 @@ from eventhub.demo import DEMO_SLUG
 from eventhub.events.models import Event, EventRole
 from eventhub.extensions import db
 from eventhub.registration.models import Registration
-from tests.helpers import login
+from tests.support.client import login
 
 
 def test_create_admin(runner, app, client):

@@ -14,15 +14,9 @@ from eventhub.events.models import COMMUNITY_MANAGER, Organization
 from eventhub.extensions import db
 from eventhub.programme.models import Speaker
 from eventhub.registration.models import Registration
-from tests.helpers import (
-    PASSWORD,
-    body_of,
-    delivered_mails,
-    login,
-    make_event,
-    make_session,
-    make_user,
-)
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_event, make_session, make_user
+from tests.support.mail import body_of, delivered_mails
 
 
 def _org(name: str) -> int:

@@ -6,31 +6,9 @@ from sqlalchemy import select
 from eventhub.events.models import CHECKIN, DRAFT, EventRole, Organization
 from eventhub.events.services import find_or_create_organization
 from eventhub.extensions import db
-from tests.helpers import (
-    PASSWORD,
-    body_of,
-    delivered_mails,
-    get_event,
-    link_in,
-    login,
-    make_event,
-    make_user,
-)
-
-GOOD = {
-    "title": "Velfærdsteknologi i praksis",
-    "slug": "",
-    "description": "En dag om skærmbesøg.",
-    "venue": "Odense Rådhus",
-    "starts_at": "2027-03-10T09:00",
-    "ends_at": "2027-03-10T16:00",
-    "capacity": "80",
-    "registration_opens_at": "",
-    "registration_closes_at": "2027-03-08T12:00",
-    "status": "published",
-    "directory_open_until": "",
-    "retention_until": "2028-03-10",
-}
+from tests.support.client import login
+from tests.support.factories import EVENT_FORM, PASSWORD, get_event, make_event, make_user
+from tests.support.mail import body_of, delivered_mails, link_in
 
 
 @pytest.fixture
@@ -70,7 +48,7 @@ def test_draft_visible_only_to_its_staff(client, app):
 
 
 def test_admin_creates_event_and_becomes_organizer(admin, app):
-    response = admin.post("/manage/events/new", data=GOOD)
+    response = admin.post("/manage/events/new", data=EVENT_FORM)
     assert response.status_code == 302
     event = get_event(app, "velfaerdsteknologi-i-praksis")
     assert event.title == "Velfærdsteknologi i praksis"
@@ -83,7 +61,7 @@ def test_admin_creates_event_and_becomes_organizer(admin, app):
 
 
 def test_summer_time_is_respected(admin, app):
-    admin.post("/manage/events/new", data={**GOOD, "slug": "sommer",
+    admin.post("/manage/events/new", data={**EVENT_FORM, "slug": "sommer",
                                             "starts_at": "2027-06-10T09:00",
                                             "ends_at": "2027-06-10T16:00",
                                             "registration_closes_at": ""})
@@ -99,7 +77,7 @@ def test_summer_time_is_respected(admin, app):
     ({"slug": "Store Bogstaver!"}, "slug", "Kortnavnet må kun indeholde"),
 ])
 def test_event_form_errors_are_danish_and_keep_typed_values(admin, app, changes, field, message):
-    data = {**GOOD, **changes}
+    data = {**EVENT_FORM, **changes}
     response = admin.post("/manage/events/new", data=data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -112,7 +90,7 @@ def test_event_form_errors_are_danish_and_keep_typed_values(admin, app, changes,
 
 def test_slug_already_taken(admin, app):
     make_event(app, "optaget")
-    response = admin.post("/manage/events/new", data={**GOOD, "slug": "optaget"})
+    response = admin.post("/manage/events/new", data={**EVENT_FORM, "slug": "optaget"})
     assert response.status_code == 422
     assert "er allerede brugt" in response.get_data(as_text=True)
 
@@ -127,13 +105,14 @@ def test_organizer_edits_event_other_staff_cannot(client, app):
     login(client, "check@example.com")
     assert client.get("/manage/e/redig").status_code == 200  # staff can see the overview
     assert client.get("/manage/e/redig/edit").status_code == 403
-    assert client.post("/manage/e/redig/edit", data={**GOOD, "slug": "redig"}).status_code == 403
+    edit = client.post("/manage/e/redig/edit", data={**EVENT_FORM, "slug": "redig"})
+    assert edit.status_code == 403
     client.post("/logout", data={})
 
     login(client, "org@example.com")
     form = client.get("/manage/e/redig/edit").get_data(as_text=True)
     assert 'value="2027-03-10T09:00"' in form  # shown in Copenhagen time
-    response = client.post("/manage/e/redig/edit", data={**GOOD, "slug": "redig",
+    response = client.post("/manage/e/redig/edit", data={**EVENT_FORM, "slug": "redig",
                                                           "title": "Nyt navn"})
     assert response.status_code == 302
     assert get_event(app, "redig").title == "Nyt navn"

@@ -24,15 +24,9 @@ from eventhub.mail import OutboxMail
 from eventhub.polls.models import Poll, PollOption, Vote
 from eventhub.programme.models import Speaker
 from eventhub.registration.models import Registration
-from tests.helpers import (
-    body_of,
-    delivered_mails,
-    make_event,
-    make_session,
-    make_user,
-    set_password_for,
-)
-from tests.helpers import login as sign_in_with_password
+from tests.support.client import login as sign_in_with_password
+from tests.support.factories import make_event, make_session, make_user, set_password_for
+from tests.support.mail import body_of, delivered_mails
 
 BASE = "/manage/e/opfoelgning/followup"
 

@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from eventhub.events.models import DRAFT
-from tests.helpers import make_event
+from tests.support.factories import make_event
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "eventhub" / "translations" / "en" / "LC_MESSAGES"
@@ -68,7 +68,8 @@ def test_danish_error_pages(client, code, method, path, text):
 
 
 def test_403_page_tells_what_to_do(client, app):
-    from tests.helpers import login, make_user
+    from tests.support.client import login
+    from tests.support.factories import make_user
 
     make_user(app, "p@example.com", password="langt-password-1")
     login(client, "p@example.com", "langt-password-1")

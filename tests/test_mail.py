@@ -10,7 +10,8 @@ from sqlalchemy import select
 from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.mail import FAILED, QUEUED, SENT, OutboxMail, deliver_due, queue_mail, retry_delay
-from tests.helpers import PASSWORD, login, make_user
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_user
 
 
 class BrokenSmtp:
@@ -115,7 +116,8 @@ def test_outbox_page_is_for_admins_only(client, app, who):
 def test_built_mails_are_rendered_by_the_worker(app, client, mail_dir):
     """Registration receipts are queued as a reference and built when delivered."""
     from eventhub.registration.models import Registration
-    from tests.helpers import delivered_mails, make_event, registration_form
+    from tests.support.factories import make_event, registration_form
+    from tests.support.mail import delivered_mails
 
     make_event(app, "dag", title="Del og Genbrug")
     client.post("/e/dag/register", data=registration_form(email="a@example.com"))

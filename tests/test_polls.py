@@ -7,9 +7,19 @@ import pytest
 from sqlalchemy import func, select
 
 from eventhub.extensions import db
-from eventhub.polls.models import Poll, PollOption, Vote
-from tests.conftest import CSRF_RE, Client
-from tests.helpers import PASSWORD, login, make_event, make_registration, make_user
+from eventhub.polls.models import Poll, Vote
+from tests.support.client import CSRF_RE, Client, login
+from tests.support.factories import PASSWORD, make_event, make_registration, make_user
+from tests.support.polls import (
+    cast,
+    counts,
+    join_code,
+    make_poll,
+    option_ids,
+    phone,
+    read_events,
+    tally,
+)
 
 
 @pytest.fixture
@@ -18,76 +28,6 @@ def organizer(app, client):
     make_event(app, "dag", title="Del og Genbrug", organizer_id=user_id)
     login(client, "org@example.com")
     return client
-
-
-def join_code(app) -> str:
-    from eventhub.events.models import Event
-
-    with app.app_context():
-        return db.session.scalar(select(Event.join_code))
-
-
-def make_poll(app, kind="single", options=("Ejerskab", "Tid", "Budget"), status="open",
-              **fields) -> int:
-    from eventhub.events.models import Event
-
-    with app.app_context():
-        poll = Poll(event_id=db.session.scalar(select(Event.id)), question=f"Spørgsmål {kind}",
-                    kind=kind, status=status,
-                    options=[PollOption(label=o, position=i) for i, o in enumerate(options)]
-                    if kind in ("single", "multiple") else [], **fields)
-        db.session.add(poll)
-        db.session.commit()
-        return poll.id
-
-
-def option_ids(app, poll_id) -> list[int]:
-    with app.app_context():
-        return list(db.session.scalars(select(PollOption.id).where(
-            PollOption.poll_id == poll_id).order_by(PollOption.position)))
-
-
-def phone(app) -> Client:
-    """A phone that opened the join page (and so got its voter cookie)."""
-    client = Client(app, app.response_class)
-    client.get(f"/j/{join_code(app)}")
-    return client
-
-
-def fetch_headers(client, app) -> dict:
-    """What poll.js sends with a vote: JSON wanted, the page's origin, and the vote token
-    that the join page gave this phone (it belongs to the phone's voter cookie)."""
-    from eventhub.errors import DomainError
-    from eventhub.polls import voters
-
-    headers = {"Accept": "application/json", "Origin": "http://localhost"}
-    cookie = client.get_cookie("eh_voter")
-    if cookie is not None:
-        with app.test_request_context(headers={"Cookie": f"eh_voter={cookie.value}"}):
-            try:
-                headers["X-Vote-Token"] = voters.vote_token(voters.anonymous_id() or "")
-            except DomainError:  # a forged cookie: the page's token was for another one
-                pass
-    return headers
-
-
-def cast(client, app, poll_id, *choices, as_json=True, headers=None):
-    """A vote as poll.js sends it (``as_json``), or as the plain form posts it."""
-    if headers is None:
-        headers = fetch_headers(client, app) if as_json else {}
-    return client.post(f"/j/{join_code(app)}/polls/{poll_id}/vote",
-                       data={"choice": [str(c) for c in choices]}, headers=headers)
-
-
-def tally(app, poll_id) -> dict:
-    from eventhub.polls.tally import snapshot
-
-    with app.app_context():
-        return snapshot(db.session.get(Poll, poll_id))
-
-
-def counts(app, poll_id) -> list[int]:
-    return [o["count"] for o in tally(app, poll_id)["options"]]
 
 
 def test_organizer_prepares_and_opens_a_poll(organizer, app):
@@ -305,20 +245,6 @@ def test_json_results_with_etag(app, organizer):
     cast(phone(app), app, poll_id, option_ids(app, poll_id)[1])
     changed = viewer.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.json["options"][1]["count"] == 1
-
-
-def read_events(response, count: int) -> list[dict]:
-    """The first ``count`` snapshot events from a streaming response."""
-    events, buffer = [], ""
-    for chunk in response.response:
-        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
-            if "event: snapshot" in block:
-                events.append(json.loads(block.split("data: ", 1)[1]))
-                if len(events) == count:
-                    return events
-    return events
 
 
 def test_stream_sends_retry_then_full_snapshots(app, organizer):

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from eventhub.extensions import db
 from eventhub.polls import ballots
 from eventhub.polls.models import Vote
-from tests.conftest import Client
-from tests.helpers import PASSWORD, make_event, make_user
-from tests.test_polls import cast, counts, fetch_headers, join_code, make_poll, option_ids, phone
+from tests.support.client import Client
+from tests.support.factories import PASSWORD, make_event, make_user
+from tests.support.polls import cast, counts, fetch_headers, join_code, make_poll, option_ids, phone
 
 
 @pytest.fixture

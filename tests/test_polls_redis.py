@@ -8,8 +8,9 @@ import redis
 
 from eventhub import create_app
 from eventhub.extensions import db
-from tests.conftest import Client, _test_config
-from tests.test_polls import cast, join_code, make_poll, option_ids, read_events
+from tests.support.client import Client
+from tests.support.config import app_config
+from tests.support.polls import cast, join_code, make_poll, option_ids, read_events
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -19,7 +20,7 @@ def two_instances(app, database_uri, tmp_path):
     redis.Redis.from_url(REDIS_URL).ping()  # .ci/run starts Redis; it must be there
     instances = []
     for name in ("a", "b"):
-        config = _test_config(database_uri, tmp_path / name)
+        config = app_config(database_uri, tmp_path / name)
         config.update(REDIS_URL=REDIS_URL, RATELIMIT_STORAGE_URI=REDIS_URL,
                       RATELIMIT_ENABLED=False)
         instances.append(create_app(config))
@@ -31,7 +32,7 @@ def two_instances(app, database_uri, tmp_path):
 
 
 def test_vote_on_one_instance_reaches_the_stream_on_the_other(app, two_instances):
-    from tests.helpers import make_event
+    from tests.support.factories import make_event
 
     first, second = two_instances
     make_event(app, "dag")

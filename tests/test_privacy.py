@@ -11,8 +11,9 @@ from eventhub.extensions import db
 from eventhub.polls.models import QAQuestion, Vote
 from eventhub.programme.models import AgendaEntry, Signup, Speaker
 from eventhub.registration.models import Answer, Registration
-from tests.helpers import login, make_event, make_registration, set_password_for
-from tests.privacy_data import ANSWER, EMAIL, JOB, NAME, QA_TEXT, fill_person
+from tests.support.client import login
+from tests.support.factories import make_event, make_registration, set_password_for
+from tests.support.privacy_data import ANSWER, EMAIL, JOB, NAME, QA_TEXT, fill_person
 
 
 def test_personal_link_shows_everything_about_that_registration(app, mail_dir):

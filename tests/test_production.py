@@ -13,12 +13,13 @@ import pytest
 
 from eventhub import create_app, observability
 from eventhub.extensions import db
-from tests.conftest import Client, _test_config
-from tests.helpers import make_event
-from tests.production_support import free_port, redis_server
-from tests.test_polls import cast, join_code, make_poll, option_ids, read_events
+from tests.support.client import Client
+from tests.support.config import app_config, on_postgres
+from tests.support.factories import make_event
+from tests.support.polls import cast, join_code, make_poll, option_ids, read_events
+from tests.support.production import free_port, redis_server
 
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+ON_POSTGRES = on_postgres()
 
 
 def request_lines(text: str) -> list[dict]:
@@ -93,7 +94,7 @@ def test_metrics_only_from_loopback_or_with_the_token(app, database_uri, tmp_pat
     assert app.test_client().get("/metrics", environ_base=remote).status_code == 403
     assert app.test_client().get("/metrics").status_code == 200
 
-    config = _test_config(database_uri, tmp_path)
+    config = app_config(database_uri, tmp_path)
     config["METRICS_TOKEN"] = "s3cret-scrape"
     guarded = create_app(config)
     try:
@@ -133,7 +134,7 @@ def test_readyz_503_quickly_when_database_unreachable():
 
 
 def test_proxy_hops_give_the_client_address_to_rate_limits(database_uri, tmp_path):
-    config = _test_config(database_uri, tmp_path)
+    config = app_config(database_uri, tmp_path)
     config["PROXY_HOPS"] = 1
     proxied = create_app(config)
     seen = {}
@@ -157,7 +158,7 @@ def test_redis_outage_gives_a_danish_503_quickly_and_heals(database_uri, tmp_pat
     """Our own throwaway Redis (never the shared one) is stopped and started again."""
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    config = _test_config(database_uri, tmp_path)
+    config = app_config(database_uri, tmp_path)
     config.update(REDIS_URL=url, RATELIMIT_STORAGE_URI=url, RATELIMIT_ENABLED=True,
                   RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
                   REDIS_TIMEOUT_SECONDS=1, RATELIMIT_LOGIN="1000 per minute")
@@ -260,8 +261,8 @@ def test_database_outage_gives_a_danish_503_quickly_and_heals(database_uri, tmp_
     url = make_url(database_uri)
     gate = _TcpGate((url.host or "127.0.0.1", url.port or 5432))
     gate.open()
-    config = _test_config(url.set(host="127.0.0.1", port=gate.port)
-                          .render_as_string(hide_password=False), tmp_path)
+    config = app_config(url.set(host="127.0.0.1", port=gate.port)
+                        .render_as_string(hide_password=False), tmp_path)
     app = create_app(config)
     try:
         client = app.test_client()

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.helpers import PASSWORD, make_event, make_user
-from tests.production_support import NGINX, AppProcess, Nginx, get, redis_server
-from tests.test_polls import join_code, make_poll, option_ids
+from tests.support.factories import PASSWORD, make_event, make_user
+from tests.support.polls import join_code, make_poll, option_ids
+from tests.support.production import NGINX, AppProcess, Nginx, get, redis_server
 
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -9,14 +9,8 @@ from sqlalchemy import func, select
 
 from eventhub.extensions import db
 from eventhub.programme.models import AgendaEntry, Room, Session, Signup, Track
-from tests.helpers import (
-    PASSWORD,
-    login,
-    make_event,
-    make_registration,
-    make_session,
-    make_user,
-)
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_event, make_registration, make_session, make_user
 
 START = datetime(2027, 3, 10, 8, 0, tzinfo=UTC)  # 09:00 in Copenhagen
 
@@ -235,7 +229,7 @@ def test_workshop_sign_up_with_waiting_list(app):
     workshop = make_session(app, event_id, "Workshop", START + timedelta(days=30),
                             START + timedelta(days=30, hours=1), kind="workshop",
                             signup_capacity=1)
-    from tests.conftest import Client
+    from tests.support.client import Client
 
     first, second = (Client(app, app.response_class) for _ in range(2))
     for i, client in enumerate((first, second)):

@@ -13,9 +13,10 @@ from eventhub.extensions import db
 from eventhub.polls.models import QAQuestion, Vote
 from eventhub.programme.models import Signup
 from eventhub.registration.models import Registration
-from tests.conftest import Client
-from tests.helpers import delivered_mails, make_event
-from tests.privacy_data import EMAIL, NAME, fill_person
+from tests.support.client import Client
+from tests.support.factories import make_event
+from tests.support.mail import delivered_mails
+from tests.support.privacy_data import EMAIL, NAME, fill_person
 
 KEEP_NAME, KEEP_EMAIL = "Keld Kontrolgruppe", "keld.kontrol@example.dk"
 

@@ -11,14 +11,8 @@ from sqlalchemy import select
 from eventhub.events.models import CLOSED, DRAFT
 from eventhub.extensions import db
 from eventhub.registration.models import Answer, Registration
-from tests.helpers import (
-    add_question,
-    body_of,
-    delivered_mails,
-    make_event,
-    registration_form,
-    registrations_of,
-)
+from tests.support.factories import add_question, make_event, registration_form, registrations_of
+from tests.support.mail import body_of, delivered_mails
 
 
 @pytest.fixture

@@ -11,17 +11,16 @@ from sqlalchemy import select
 from eventhub.events.models import CHECKIN, EventRole
 from eventhub.extensions import db
 from eventhub.registration.models import Question, Registration
-from tests.conftest import Client
-from tests.helpers import (
+from tests.support.client import Client, login
+from tests.support.factories import (
     PASSWORD,
     add_question,
-    delivered_mails,
-    login,
     make_event,
     make_user,
     registration_form,
     registrations_of,
 )
+from tests.support.mail import delivered_mails
 
 
 @pytest.fixture
@@ -113,9 +112,9 @@ def test_raising_capacity_promotes_the_waiting_list(client, app, organizer):
     for i in range(5):
         register(app, f"p{i}@example.com")
     assert [s for _e, s, _w, _i in registrations_of(app, organizer)].count("waitlisted") == 2
-    from tests.test_events import GOOD
+    from tests.support.factories import EVENT_FORM
 
-    client.post("/manage/e/dag/edit", data={**GOOD, "slug": "dag", "capacity": "4",
+    client.post("/manage/e/dag/edit", data={**EVENT_FORM, "slug": "dag", "capacity": "4",
                                             "registration_closes_at": ""})
     statuses = [s for _e, s, _w, _i in registrations_of(app, organizer)]
     assert statuses == ["confirmed"] * 4 + ["waitlisted"]

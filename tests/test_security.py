@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/no-such-page"])

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from tests.helpers import PASSWORD, login, make_event, make_user
+from tests.support.client import login
+from tests.support.factories import PASSWORD, make_event, make_user
 
 IMPORTS = ["/manage/e/dag/registrations/import", "/manage/e/dag/programme/import"]
 GOOD = {

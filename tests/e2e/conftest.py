@@ -7,36 +7,28 @@ files into ``<instance>/mail`` every ~2 seconds; ``wait_for_mail`` reads them ba
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
-import re
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import getaddresses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT_DIR = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT = 60.0
+from tests.support.e2e import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    START_TIMEOUT,
+    LiveServer,
+    healthy,
+    mail_files,
+    phone_context,
+    server_command,
+    shot,
+    wait_for_mail,
+)
+from tests.support.production import free_port
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,63 +42,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The live server ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LiveServer:
-    base_url: str
-    mail_dir: Path
-    instance_dir: Path
-    log_file: Path
-
-    def url(self, path: str = "/") -> str:
-        return self.base_url + path
-
-    @property
-    def admin_password(self) -> str:
-        """The demo admin's password, from the "Admin login: …" line ``eventhub demo`` prints."""
-        log = self.log_file.read_text(errors="replace")
-        found = ADMIN_LOGIN_RE.search(log)
-        if found is None:
-            pytest.fail(f"no 'Admin login' line in the server log:\n{log}", pytrace=False)
-        return found.group("password")
-
-    @property
-    def admin_email(self) -> str:
-        found = ADMIN_LOGIN_RE.search(self.log_file.read_text(errors="replace"))
-        return found.group("email") if found else "admin@example.com"
-
-
-ADMIN_LOGIN_RE = re.compile(r"Admin login: (?P<email>\S+)\s+password: (?P<password>\S+)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_command(port: int) -> list[str]:
-    """``eventhub demo …`` from the virtualenv, or ``python -m flask`` as a fallback."""
-    args = ["demo", "--host", "127.0.0.1", "--port", str(port)]
-    script = Path(sys.executable).parent / "eventhub"
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The demo app on a free port with its own SQLite database and mail folder."""
     instance = tmp_path_factory.mktemp("eventhub-instance")
     mail_dir = instance / "mail"
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env.pop("DATABASE_URL", None)
@@ -119,7 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     log_file = instance / "server.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen(
-            _server_command(port),
+            server_command(port),
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
@@ -127,7 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(base_url + "/healthz"):
+        while not healthy(base_url + "/healthz"):
             if process.poll() is not None:
                 pytest.fail(
                     f"eventhub demo exited with code {process.returncode}:\n"
@@ -168,67 +109,18 @@ def browser():
 @pytest.fixture
 def phone_page(browser, live_server: LiveServer):
     """A fresh phone-sized page (390 × 844, touch, Danish browser) with no cookies."""
-    context = browser.new_context(
-        base_url=live_server.base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        locale="da-DK",
-    )
-    context.set_default_timeout(10_000)
+    context = phone_context(browser, live_server.base_url)
     page = context.new_page()
     yield page
     context.close()
 
 
-# Helpers ------------------------------------------------------------------------------
-
-
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot as ``tests/e2e/screenshots/<name>.png``."""
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    path = SCREENSHOT_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def mail_files(mail_dir: Path) -> set[Path]:
-    """The delivered ``.eml`` files in ``mail_dir`` (pass as ``after=`` to wait_for_mail)."""
-    return set(mail_dir.glob("*.eml")) if mail_dir.is_dir() else set()
-
-
-def _read_mail(path: Path) -> EmailMessage:
-    with open(path, "rb") as fh:
-        return email.message_from_binary_file(fh, policy=email.policy.default)
-
-
-def _addressed_to(msg: EmailMessage, to_addr: str) -> bool:
-    recipients = getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))
-    return any(addr.lower() == to_addr.lower() for _, addr in recipients)
-
-
-def wait_for_mail(
-    mail_dir: Path, to_addr: str, after: Iterable[Path] = (), timeout: float = 20
-) -> EmailMessage:
-    """The newest mail to ``to_addr`` not among ``after``, waiting up to ``timeout`` s."""
-    seen = set(after)
-    deadline = time.monotonic() + timeout
-    while True:
-        # File names start with a UTC timestamp and the outbox id: sorting is age order.
-        for path in sorted(mail_files(mail_dir) - seen, reverse=True):
-            msg = _read_mail(path)
-            if _addressed_to(msg, to_addr):
-                return msg
-        if time.monotonic() > deadline:
-            found = sorted(p.name for p in mail_files(mail_dir))
-            pytest.fail(f"no mail to {to_addr} within {timeout:.0f} s; mail folder: {found}")
-        time.sleep(0.25)
+# Helpers as fixtures -----------------------------------------------------------------
 
 
 @pytest.fixture(name="shot")
 def shot_fixture():
-    """``shot(page, name)`` as a fixture, so tests need not import conftest."""
+    """``shot(page, name)``: a full-page screenshot in tests/e2e/screenshots/."""
     return shot
 
 

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import EVENT_PATH, EVENT_SLUG, phone_context, step_check
+from tests.support.e2e import EVENT_PATH, EVENT_SLUG, phone_context, step_check
 
 DIRECTORY = EVENT_PATH + "/directory"
 MAGIC_LINK_RE = re.compile(r"https?://\S+/login/link/\S+")

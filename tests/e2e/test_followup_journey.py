@@ -13,8 +13,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import SCREENSHOT_DIR
-from tests.e2e.pages import DESKTOP, EVENT_SLUG, EVENT_TITLE, step_check
+from tests.support.e2e import DESKTOP, EVENT_SLUG, EVENT_TITLE, SCREENSHOT_DIR, step_check
 
 MANAGE = f"/manage/e/{EVENT_SLUG}"
 # A demo lead at "Møde" (Randers wants screen visits; a meeting with Svendborg is set).

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.pages import DESKTOP, EVENT_PATH, EVENT_SLUG, phone_context, step_check
+from tests.support.e2e import DESKTOP, EVENT_PATH, EVENT_SLUG, phone_context, step_check
 
 MANAGE_POLLS = f"/manage/e/{EVENT_SLUG}/polls/"
 CHOICE_Q = "Hvad er den største barriere for at genbruge andre kommuners løsninger?"

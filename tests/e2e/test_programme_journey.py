@@ -11,7 +11,7 @@ import secrets
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import DESKTOP, EVENT_PATH, EVENT_TITLE, step_check
+from tests.support.e2e import DESKTOP, EVENT_PATH, EVENT_TITLE, step_check
 
 PROGRAMME_PATH = f"{EVENT_PATH}/programme"
 

@@ -7,7 +7,7 @@ import secrets
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import EVENT_PATH, EVENT_SLUG, EVENT_TITLE, phone_context, step_check
+from tests.support.e2e import EVENT_PATH, EVENT_SLUG, EVENT_TITLE, phone_context, step_check
 
 CHECKIN_EMAIL = "checkin@example.com"
 MAGIC_LINK_RE = re.compile(r"https?://\S+/login/link/\S+")

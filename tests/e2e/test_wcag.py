@@ -24,8 +24,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.pages import EVENT_SLUG, PHONE
+from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

@@ -71,13 +71,12 @@ from gevent.event import Event as GEvent  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
 from locust import FastHttpUser, between, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from tests.production_support import AppProcess, Nginx, RedisServer, free_port  # noqa: E402
+from tests.support.bench import create_database, drop_database, sqlalchemy_url  # noqa: E402
+from tests.support.production import AppProcess, Nginx, RedisServer, free_port  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TOKEN_RE = re.compile(r'data-vote-token="([^"]*)"')

@@ -98,13 +98,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
-from _stats import percentile  # noqa: E402
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from tests.support.bench import (  # noqa: E402
+    create_database,
+    drop_database,
+    percentile,
+    sqlalchemy_url,
+)
 
 OPTIONS = ("Ejerskab", "Tid", "Budget", "Kompetencer")
 BARE_PATH = "/static/favicon.svg"

@@ -75,14 +75,17 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pg import create_database, drop_database, sqlalchemy_url  # noqa: E402
-from _stats import percentile  # noqa: E402
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERF_DIR = Path(__file__).resolve().parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from tests.support.bench import (  # noqa: E402
+    create_database,
+    drop_database,
+    percentile,
+    sqlalchemy_url,
+)
 
 TARGET_PER_SECOND = 100.0
 MIN_CLIENTS = 100

@@ -11,16 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from eventhub.extensions import db
-from tests.conftest import Client
-from tests.helpers import (
-    PASSWORD,
-    add_question,
-    delivered_mails,
-    login,
-    make_event,
-    make_session,
-    make_user,
-)
+from tests.support.client import Client, login
+from tests.support.factories import PASSWORD, add_question, make_event, make_session, make_user
+from tests.support.mail import delivered_mails
 
 NAME = "Birgitte Bøgelund"
 EMAIL = "birgitte.bogelund@horsens.example.dk"

@@ -1,7 +1,9 @@
-"""A throwaway PostgreSQL database per benchmark run (imported by the bench_* scripts)."""
+"""What the benchmarks (tests/perf/bench_*.py) share: a throwaway PostgreSQL database per
+run, and the nearest-rank percentile of their figures."""
 
 from __future__ import annotations
 
+import math
 import secrets
 
 
@@ -25,3 +27,12 @@ def drop_database(pg_url: str, name: str) -> None:
 
 def sqlalchemy_url(pg_url: str, db_name: str) -> str:
     return pg_url.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{db_name}"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100) of ``values``; nan when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
+    return ordered[rank - 1]

@@ -1,23 +1,48 @@
-"""Small builders shared by tests. Each opens its own app context and returns plain
-values (ids, slugs), so no ORM object outlives its session."""
+"""Builders that write straight to the database, and form data the tests post.
+
+Each builder opens its own app context and returns plain values (ids, slugs, tokens), so
+no ORM object outlives its session."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from pathlib import Path
 
 from sqlalchemy import select
 
 from eventhub.accounts.services import create_admin, get_or_create_user, set_password
 from eventhub.events.models import ORGANIZER, PUBLISHED, Event, EventRole
 from eventhub.extensions import db
-from eventhub.mail import deliver_due
 
 PASSWORD = "korrekt-hest-batteri"
+
+# The event form (new event, edit event), filled in as an organizer would.
+EVENT_FORM = {
+    "title": "Velfærdsteknologi i praksis",
+    "slug": "",
+    "description": "En dag om skærmbesøg.",
+    "venue": "Odense Rådhus",
+    "starts_at": "2027-03-10T09:00",
+    "ends_at": "2027-03-10T16:00",
+    "capacity": "80",
+    "registration_opens_at": "",
+    "registration_closes_at": "2027-03-08T12:00",
+    "status": "published",
+    "directory_open_until": "",
+    "retention_until": "2028-03-10",
+}
+
+
+def registration_form(**overrides) -> dict:
+    """The public registration form; an override of None leaves the field out."""
+    data = {
+        "name": "Mette Holm",
+        "email": "mette.holm@aarhus.example.dk",
+        "organization": "Aarhus Kommune",
+        "organization_kind": "",
+        "job_title": "Udviklingskonsulent",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def make_user(app, email: str = "deltager@example.com", *, admin: bool = False,
@@ -29,6 +54,15 @@ def make_user(app, email: str = "deltager@example.com", *, admin: bool = False,
             user = get_or_create_user(email)
             if password:
                 set_password(user, password)
+        db.session.commit()
+        return user.id
+
+
+def set_password_for(app, email: str, password: str = PASSWORD) -> int:
+    """Give the person with this address an account with a password (to sign in)."""
+    with app.app_context():
+        user = get_or_create_user(email)
+        set_password(user, password)
         db.session.commit()
         return user.id
 
@@ -60,48 +94,6 @@ def get_event(app, slug: str) -> Event:
         return event
 
 
-def login(client, email: str, password: str = PASSWORD):
-    return client.post("/login", data={"email": email, "password": password})
-
-
-def delivered_mails(app, mail_dir: Path) -> list[EmailMessage]:
-    """Deliver the outbox, then parse every .eml in the folder (oldest first)."""
-    with app.app_context():
-        deliver_due()
-    parser = BytesParser(policy=policy.default)
-    return [parser.parsebytes(p.read_bytes()) for p in sorted(mail_dir.glob("*.eml"))]
-
-
-def body_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def link_in(message: EmailMessage, pattern: str = r"http://localhost(/login/link/\S+)") -> str:
-    """The path of the first link matching ``pattern`` in a mail's text."""
-    body = body_of(message)
-    match = re.search(pattern, body)
-    assert match, body
-    return match.group(1)
-
-
-def csrf_of(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def registration_form(**overrides) -> dict:
-    data = {
-        "name": "Mette Holm",
-        "email": "mette.holm@aarhus.example.dk",
-        "organization": "Aarhus Kommune",
-        "organization_kind": "",
-        "job_title": "Udviklingskonsulent",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def add_question(app, event_id: int, label: str, kind: str = "short_text", *,
                  options: list[str] | None = None, required: bool = False,
                  position: int = 0) -> int:
@@ -113,6 +105,18 @@ def add_question(app, event_id: int, label: str, kind: str = "short_text", *,
         db.session.add(question)
         db.session.commit()
         return question.id
+
+
+def make_registration(app, event_id: int, email: str, name: str = "Deltager",
+                      status: str = "confirmed") -> tuple[int, str]:
+    """A registration straight in the database: (id, personal-link token)."""
+    from eventhub.registration.models import Registration
+
+    with app.app_context():
+        reg = Registration(event_id=event_id, email=email, name=name, status=status)
+        db.session.add(reg)
+        db.session.commit()
+        return reg.id, reg.manage_token
 
 
 def registrations_of(app, event_id: int):
@@ -137,24 +141,3 @@ def make_session(app, event_id: int, title: str, start, end, **fields) -> int:
         db.session.add(session)
         db.session.commit()
         return session.id
-
-
-def make_registration(app, event_id: int, email: str, name: str = "Deltager",
-                      status: str = "confirmed") -> tuple[int, str]:
-    """A registration straight in the database: (id, personal-link token)."""
-    from eventhub.registration.models import Registration
-
-    with app.app_context():
-        reg = Registration(event_id=event_id, email=email, name=name, status=status)
-        db.session.add(reg)
-        db.session.commit()
-        return reg.id, reg.manage_token
-
-
-def set_password_for(app, email: str, password: str = PASSWORD) -> int:
-    """Give the person with this address an account with a password (to sign in)."""
-    with app.app_context():
-        user = get_or_create_user(email)
-        set_password(user, password)
-        db.session.commit()
-        return user.id
