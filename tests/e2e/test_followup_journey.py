@@ -31,11 +31,11 @@ def _demo_email(live_server, name: str) -> str:
     return row[0]
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm") or not shutil.which("pdftotext"),
-                    reason="poppler-utils (pdftoppm, pdftotext) not installed")
 def test_community_manager_follows_up_to_adoption_and_reports(
     browser: Browser, live_server, shot, wait_for_mail, mail_files, tmp_path
 ):
+    assert shutil.which("pdftoppm") and shutil.which("pdftotext"), \
+        "poppler-utils (pdftoppm, pdftotext) is missing: .ci/run installs it"
     context = browser.new_context(base_url=live_server.base_url, viewport=DESKTOP,
                                   locale="da-DK")
     context.set_default_timeout(15_000)
