@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventhub.accounts.models import MagicLink, User, new_session_nonce
+from eventhub.accounts.redirects import safe_next_url
 from eventhub.db import utcnow
 from eventhub.errors import DomainError, ValidationError
 from eventhub.extensions import db
@@ -132,14 +133,6 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def safe_next_url(next_url: str | None) -> str | None:
-    """Only same-site paths may be a redirect target."""
-    if next_url and next_url.startswith("/") and not next_url.startswith("//") \
-            and "\\" not in next_url:
-        return next_url[:500]
-    return None
-
-
 def create_magic_link(email: str, next_url: str | None = None) -> str:
     """A signed, single-use, expiring sign-in URL for this address."""
     email = check_email(email)
@@ -229,4 +222,5 @@ def consume_magic_link(token: str) -> tuple[User, str | None]:
     if not user.is_active:
         raise MagicLinkProblem("invalid")
     link.user_id = user.id
-    return user, link.next_url
+    # Checked again: the rule may have tightened since the link was sent.
+    return user, safe_next_url(link.next_url)

@@ -44,11 +44,17 @@ def _sign_in(user) -> None:
     services.record_login(user)
 
 
+def _next_from_address() -> str:
+    """``?next=`` as the form carries it on: a path of this site, or nothing."""
+    return services.safe_next_url(request.args.get("next")) or ""
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
-    form = LoginForm(next=request.args.get("next", ""))
-    magic_form = MagicLinkForm(next=request.args.get("next", ""), formdata=None)
+    next_url = _next_from_address()
+    form = LoginForm(next=next_url)
+    magic_form = MagicLinkForm(next=next_url, formdata=None)
     for field in (magic_form.email, magic_form.next):  # two forms on one page: unique ids
         field.id = field.label.field_id = f"link-{field.name}"
     if form.validate_on_submit():
@@ -66,7 +72,7 @@ def login():
 @bp.route("/login/link", methods=["GET", "POST"])
 @limiter.limit(_magic_limit, methods=["POST"])
 def magic_request():
-    form = MagicLinkForm(next=request.args.get("next", ""))
+    form = MagicLinkForm(next=_next_from_address())
     if form.validate_on_submit():
         with attempt(ValidationError) as failed:
             services.send_magic_link(form.email.data, form.next.data)
