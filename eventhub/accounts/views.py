@@ -40,8 +40,8 @@ def _sign_in(user) -> None:
     if lang:
         session["lang"] = lang
         session.permanent = True
+    services.sign_in(user, request.user_agent.string)
     login_user(user, remember=False)
-    services.record_login(user)
 
 
 def _next_from_address() -> str:
@@ -107,14 +107,21 @@ def _magic_problem(problem: services.MagicLinkProblem):
                            form=retry), problem.status_code
 
 
-@bp.post("/logout")
-def logout():
+def _forget_sign_in() -> None:
+    """This browser's cookie forgets the user; the language choice survives."""
     lang = session.get("lang")
     logout_user()
     session.clear()
     if lang:
         session["lang"] = lang
         session.permanent = True
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        services.sign_out(current_user)
+    _forget_sign_in()
     flash(_("Du er logget ud."), "info")
     return redirect(url_for("events.index"))
 
@@ -129,16 +136,28 @@ def account():
         if failed:
             form.password.errors.append(failed.message)
         else:
-            login_user(current_user)  # the nonce changed: keep this session signed in
             flash(_("Din adgangskode er gemt. Andre steder er du logget ud."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, action_form=ActionForm())
+    return render_template("accounts/account.html", form=form, action_form=ActionForm(),
+                           sign_ins=services.sign_ins(current_user))
+
+
+@bp.post("/account/sign-ins/<int:sign_in_id>/logout")
+@login_required
+def logout_browser(sign_in_id: int):
+    """Sign out one browser, e.g. a shared computer left signed in."""
+    if services.sign_out_browser(current_user, sign_in_id):
+        _forget_sign_in()
+        flash(_("Du er logget ud."), "info")
+        return redirect(url_for("events.index"))
+    flash(_("Den browser er logget ud."), "info")
+    return redirect(url_for("accounts.account") + "#sign-ins-heading")
 
 
 @bp.post("/account/logout-everywhere")
 @login_required
 def logout_everywhere():
     services.sign_out_everywhere(current_user)
-    logout_user()
+    _forget_sign_in()
     flash(_("Du er logget ud alle steder."), "info")
     return redirect(url_for("accounts.login"))
