@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from eventhub.accounts import sessions
 from eventhub.extensions import db, limiter
 from tests.support.db import empty_database
 
@@ -75,6 +76,9 @@ ACCESS: dict[str, Route] = {
     "/": R(PUBLIC),
     "/account": R(SIGNED_IN),
     "/account/logout-everywhere": R(SIGNED_IN),
+    # One's own sign-in only: the participant's; anyone else's is not found.
+    "/account/sign-ins/<int:sign_in_id>/logout": R(
+        outcomes("login ok 404 404 404 404 404"), sign_in_id="participant_sign_in_id"),
     "/admin/mail": R(ADMIN),
     "/admin/mail/<int:mail_id>/retry": R(ADMIN),
     "/e/<slug>": R(PUBLIC),
@@ -216,7 +220,9 @@ ACCESS: dict[str, Route] = {
 
 def build_world() -> dict:
     """One published event with one of everything, its staff, and one participant."""
-    from eventhub.accounts.models import User
+    from sqlalchemy import select
+
+    from eventhub.accounts.models import LoginSession, User
     from eventhub.events.models import (
         CHECKIN,
         COMMUNITY_MANAGER,
@@ -277,7 +283,9 @@ def build_world() -> dict:
         "session_action": "duplicate", "question_action": "up",
         "registration_action": "resend", "solution_action": "publish",
         "solution_id": 0, "contact_token": "nope",
-        "users": {role: (u.id, u.session_nonce) for role, u in users.items()},
+        "users": {role: (u.id, sessions.start(u)) for role, u in users.items()},
+        "participant_sign_in_id": db.session.scalar(select(LoginSession.id).where(
+            LoginSession.user_id == users["participant"].id)),
         "event_id": dag.id,
     }
     world.update(_directory_world(dag, mine, victim))

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
+from eventhub.accounts import sessions
 from eventhub.extensions import db, limiter
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -73,9 +74,10 @@ def build(app) -> dict:
                  for kind in ("single", "multiple", "scale", "wordcloud", "open_text", "qa")}
         db.session.add(session)
         db.session.add_all(polls.values())
+        sign_in = sessions.start(org)
         db.session.commit()
         return {"q": question.id, "session": session.id, "token": reg.manage_token,
-                "code": event.join_code, "user": (org.id, org.session_nonce),
+                "code": event.join_code, "user": (org.id, sign_in),
                 "reg": reg.id, "ticket": reg.ticket_code,
                 **{f"poll_{k}": p.id for k, p in polls.items()}}
 

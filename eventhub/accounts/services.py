@@ -1,4 +1,4 @@
-"""Account rules: users, passwords, magic links."""
+"""Account rules: users, passwords, sign-in and out, magic links."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from eventhub.accounts.models import MagicLink, User, new_session_nonce
+from eventhub.accounts import sessions
+from eventhub.accounts.models import MagicLink, User
+from eventhub.accounts.redirects import safe_next_url
 from eventhub.db import utcnow
 from eventhub.errors import DomainError, ValidationError
 from eventhub.extensions import db
@@ -70,10 +72,11 @@ def check_password_rules(password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Hash and store a new password; other sessions are signed out."""
+    """Hash and store a new password; every other sign-in of the user ends (the one
+    this request runs under, if any, stays)."""
     check_password_rules(password)
     user.password_hash = generate_password_hash(password)
-    user.session_nonce = new_session_nonce()
+    sessions.end_all(user, keep_current=True)
     db.session.flush()
 
 
@@ -98,27 +101,35 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def record_login(user: User) -> None:
-    """Note when the user signed in."""
+def sign_in(user: User, user_agent: str = "") -> None:
+    """Start a sign-in of this user (one browser) and note when it happened."""
     user.last_login_at = utcnow()
-    db.session.flush()
+    sessions.start(user, user_agent)
+
+
+def sign_out(user: User) -> None:
+    """End this request's sign-in on the server: its cookie opens nothing any more."""
+    sessions.end(user)
 
 
 def sign_out_everywhere(user: User) -> None:
-    """Invalidate every session of this user, this one included."""
-    user.session_nonce = new_session_nonce()
-    db.session.flush()
+    """End every sign-in of this user, this one included."""
+    sessions.end_all(user)
+
+
+def sign_out_browser(user: User, sign_in_id: int) -> bool:
+    """End one of the user's sign-ins; True when it was this request's own."""
+    return sessions.end_one(user, sign_in_id)
+
+
+def sign_ins(user: User) -> list[sessions.SignIn]:
+    """Where the user is signed in now, this browser first."""
+    return sessions.of_user(user)
 
 
 def load_user(session_id: str) -> User | None:
-    """The user for a Flask-Login session id ``<id>:<nonce>``."""
-    user_id, _sep, nonce = (session_id or "").partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not secrets.compare_digest(user.session_nonce, nonce):
-        return None
-    return user
+    """The user for a Flask-Login id ``<user id>:<token>`` while that sign-in lives."""
+    return sessions.load(session_id)
 
 
 # Magic links -----------------------------------------------------------------
@@ -130,14 +141,6 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def safe_next_url(next_url: str | None) -> str | None:
-    """Only same-site paths may be a redirect target."""
-    if next_url and next_url.startswith("/") and not next_url.startswith("//") \
-            and "\\" not in next_url:
-        return next_url[:500]
-    return None
 
 
 def create_magic_link(email: str, next_url: str | None = None) -> str:
@@ -229,4 +232,5 @@ def consume_magic_link(token: str) -> tuple[User, str | None]:
     if not user.is_active:
         raise MagicLinkProblem("invalid")
     link.user_id = user.id
-    return user, link.next_url
+    # Checked again: the rule may have tightened since the link was sent.
+    return user, safe_next_url(link.next_url)

@@ -40,15 +40,21 @@ def _sign_in(user) -> None:
     if lang:
         session["lang"] = lang
         session.permanent = True
+    services.sign_in(user, request.user_agent.string)
     login_user(user, remember=False)
-    services.record_login(user)
+
+
+def _next_from_address() -> str:
+    """``?next=`` as the form carries it on: a path of this site, or nothing."""
+    return services.safe_next_url(request.args.get("next")) or ""
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
-    form = LoginForm(next=request.args.get("next", ""))
-    magic_form = MagicLinkForm(next=request.args.get("next", ""), formdata=None)
+    next_url = _next_from_address()
+    form = LoginForm(next=next_url)
+    magic_form = MagicLinkForm(next=next_url, formdata=None)
     for field in (magic_form.email, magic_form.next):  # two forms on one page: unique ids
         field.id = field.label.field_id = f"link-{field.name}"
     if form.validate_on_submit():
@@ -66,7 +72,7 @@ def login():
 @bp.route("/login/link", methods=["GET", "POST"])
 @limiter.limit(_magic_limit, methods=["POST"])
 def magic_request():
-    form = MagicLinkForm(next=request.args.get("next", ""))
+    form = MagicLinkForm(next=_next_from_address())
     if form.validate_on_submit():
         with attempt(ValidationError) as failed:
             services.send_magic_link(form.email.data, form.next.data)
@@ -101,14 +107,21 @@ def _magic_problem(problem: services.MagicLinkProblem):
                            form=retry), problem.status_code
 
 
-@bp.post("/logout")
-def logout():
+def _forget_sign_in() -> None:
+    """This browser's cookie forgets the user; the language choice survives."""
     lang = session.get("lang")
     logout_user()
     session.clear()
     if lang:
         session["lang"] = lang
         session.permanent = True
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        services.sign_out(current_user)
+    _forget_sign_in()
     flash(_("Du er logget ud."), "info")
     return redirect(url_for("events.index"))
 
@@ -123,16 +136,28 @@ def account():
         if failed:
             form.password.errors.append(failed.message)
         else:
-            login_user(current_user)  # the nonce changed: keep this session signed in
             flash(_("Din adgangskode er gemt. Andre steder er du logget ud."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, action_form=ActionForm())
+    return render_template("accounts/account.html", form=form, action_form=ActionForm(),
+                           sign_ins=services.sign_ins(current_user))
+
+
+@bp.post("/account/sign-ins/<int:sign_in_id>/logout")
+@login_required
+def logout_browser(sign_in_id: int):
+    """Sign out one browser, e.g. a shared computer left signed in."""
+    if services.sign_out_browser(current_user, sign_in_id):
+        _forget_sign_in()
+        flash(_("Du er logget ud."), "info")
+        return redirect(url_for("events.index"))
+    flash(_("Den browser er logget ud."), "info")
+    return redirect(url_for("accounts.account") + "#sign-ins-heading")
 
 
 @bp.post("/account/logout-everywhere")
 @login_required
 def logout_everywhere():
     services.sign_out_everywhere(current_user)
-    logout_user()
+    _forget_sign_in()
     flash(_("Du er logget ud alle steder."), "info")
     return redirect(url_for("accounts.login"))

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, exists, or_, select
 
 from eventhub import audit
 from eventhub import privacy_registry as registry
+from eventhub.accounts import sessions
 from eventhub.accounts.models import MagicLink, User
 from eventhub.db import utcnow
 from eventhub.errors import NotFound, ValidationError
@@ -47,8 +48,11 @@ def _account_rows(subject: Subject) -> list[dict[str, Any]]:
     user = db.session.get(User, subject.user_id) if subject.user_id else None
     if user is None:
         return []
+    # Where the account is signed in; the sign-in tokens are never part of it.
+    signed_in = [{"browser": s.user_agent, "signed_in_at": iso(s.created_at),
+                  "last_seen_at": iso(s.last_seen_at)} for s in sessions.of_user(user)]
     return [{"email": user.email, "name": user.name, "created_at": iso(user.created_at),
-             "last_login_at": iso(user.last_login_at)}]
+             "last_login_at": iso(user.last_login_at), "signed_in": signed_in}]
 
 
 def sections(subject: Subject) -> list[tuple[registry.Section, list[dict[str, Any]]]]:
@@ -140,6 +144,7 @@ def expired_events(today: date | None = None) -> list[Event]:
 def purge_expired(today: date | None = None) -> PurgeReport:
     """Anonymize every person's data in events past their retention date (idempotent)."""
     report = PurgeReport()
+    sessions.purge_expired()  # sign-ins unused for the session lifetime, every day
     events = expired_events(today)
     if not events:
         return report

@@ -109,6 +109,7 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("privacy-notice", f"/e/{slug}/privacy", "anonymous"),
         ("accessibility", "/tilgaengelighed", "anonymous"),
         ("sign-in", "/login", "anonymous"),
+        ("account", "/account", "admin"),
         ("manage-home", "/manage/", "admin"),
         ("manage-event", manage, "admin"),
         ("manage-edit", f"{manage}/edit", "admin"),

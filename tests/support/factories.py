@@ -5,6 +5,7 @@ no ORM object outlives its session."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -141,3 +142,28 @@ def make_session(app, event_id: int, title: str, start, end, **fields) -> int:
         db.session.add(session)
         db.session.commit()
         return session.id
+
+
+def browser_destination(location: str, base: str = "http://localhost/login"):
+    """Where a browser goes with this ``Location`` header, parsed the WHATWG way where it
+    differs from urllib: leading and trailing controls and spaces dropped, tabs and line
+    breaks removed anywhere, a backslash read as a slash."""
+    from urllib.parse import urljoin, urlsplit
+
+    cleaned = location.strip("".join(chr(c) for c in range(0x21)))
+    cleaned = re.sub(r"[\t\n\r]", "", cleaned).replace("\\", "/")
+    # Two or more slashes start a host name, however many there are ("///evil").
+    cleaned = re.sub(r"^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?//+", r"\1://", cleaned).lstrip(":")
+    return urlsplit(urljoin(base, cleaned))
+
+
+def stays_on_this_site(location: str) -> bool:
+    """A redirect a browser follows to this site, also once the server decodes the path
+    again (``%2F`` → ``/``, twice for double encoding)."""
+    from urllib.parse import unquote
+
+    for candidate in (location, unquote(location), unquote(unquote(location))):
+        target = browser_destination(candidate)
+        if target.scheme != "http" or target.netloc != "localhost":
+            return False
+    return location.startswith("/") and location[1:2] not in ("/", "\\")
