@@ -55,7 +55,9 @@ def configure_sqlite(engine) -> None:
     Python's sqlite3 opens a transaction only before a write statement. A SAVEPOINT
     taken before the first write would start the transaction itself, and releasing it
     would commit: a later failure of the same request could not undo it. So a savepoint
-    outside a transaction first opens one (BEGIN, deferred like the driver's own).
+    outside a transaction first opens one. It is IMMEDIATE: a savepoint is taken to write,
+    and a deferred transaction that read first could not take the write lock once another
+    writer committed (SQLite answers "database is locked" at once instead of waiting).
     """
     from sqlalchemy import event
 
@@ -75,7 +77,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 def _sqlite_savepoint(conn, _name) -> None:
     if not conn.connection.dbapi_connection.in_transaction:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def lock_row(session, model, row_id: int) -> None:
