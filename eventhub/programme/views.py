@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import groupby
 
 from flask import (
@@ -46,13 +47,17 @@ def _ics(body: bytes, filename: str) -> Response:
         "Cache-Control": "private, max-age=300"})
 
 
+NEXT_WITHIN = timedelta(hours=12)
+
+
 def mark_now_and_next(sessions: list[Session]) -> tuple[set[int], int | None]:
-    """Sessions running now, and on the same day the first one still to start."""
+    """Sessions running now, and the first one still to start within the next 12 hours
+    (not only the same calendar day: a session after midnight is next at 23:45)."""
     now = utcnow()
     live = [s for s in sessions if s.status != CANCELLED]
     running = {s.id for s in live if s.starts_at <= now < s.ends_at}
-    today = to_local(now).date()
-    upcoming = [s for s in live if s.starts_at > now and to_local(s.starts_at).date() == today]
+    upcoming = sorted((s for s in live if now < s.starts_at <= now + NEXT_WITHIN),
+                      key=lambda s: s.starts_at)
     return running, (upcoming[0].id if upcoming else None)
 
 
