@@ -160,8 +160,12 @@ def restore(path: str, replace: bool) -> None:
 
 def _create_app():
     from eventhub import create_app
+    from eventhub.observability import MetricsFolderError
 
-    return create_app()
+    try:
+        return create_app()
+    except MetricsFolderError as exc:  # a setting to fix, not a traceback to read
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:

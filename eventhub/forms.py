@@ -11,14 +11,19 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from eventhub.timeutil import FIRST_YEAR, LAST_YEAR, in_range, range_message
+
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class LocalDateTimeField(DateTimeLocalField):
-    """A ``datetime-local`` input read as Copenhagen wall-clock time."""
+    """A ``datetime-local`` input read as Copenhagen wall-clock time, in the years
+    ``timeutil`` allows (the browser's picker is told them too)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("format", DATETIME_FORMATS)
+        kwargs["render_kw"] = {"min": f"{FIRST_YEAR}-01-01T00:00",
+                               "max": f"{LAST_YEAR}-12-31T23:59", **kwargs.get("render_kw", {})}
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
@@ -28,12 +33,18 @@ class LocalDateTimeField(DateTimeLocalField):
         raw = valuelist[0].strip()
         for fmt in self.format:
             try:
-                self.data = datetime.strptime(raw, fmt)
-                return
+                value = datetime.strptime(raw, fmt)
             except ValueError:
                 continue
+            if not in_range(value):
+                break
+            self.data = value
+            return
+        else:
+            self.data = None
+            raise ValueError(_l("Skriv dato og klokkeslæt som dd-mm-åååå tt:mm."))
         self.data = None
-        raise ValueError(_l("Skriv dato og klokkeslæt som dd-mm-åååå tt:mm."))
+        raise ValueError(range_message())
 
     def _value(self):
         if self.raw_data:
@@ -42,7 +53,13 @@ class LocalDateTimeField(DateTimeLocalField):
 
 
 class ChoiceField(SelectField):
-    """A select whose "not a valid choice" message is ours."""
+    """A select whose "not a valid choice" message is ours. Blanks around the value are
+    dropped: an ``optional()`` field clears the choice check for a blank value, which
+    would otherwise reach the view as " "."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([v.strip() if isinstance(v, str) else v
+                                  for v in valuelist or []])
 
     def pre_validate(self, form):
         values = [str(value) for value, _label, *_rest in self.iter_choices()]
@@ -96,14 +113,23 @@ class NumberField(IntegerField):
 
 
 class DayField(DateField):
-    """A date input with our own message."""
+    """A date input with our own message, in the years ``timeutil`` allows."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"min": f"{FIRST_YEAR}-01-01", "max": f"{LAST_YEAR}-12-31",
+                               **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist or not str(valuelist[0]).strip():
             self.data = None
             return
         try:
-            self.data = datetime.strptime(str(valuelist[0]).strip(), "%Y-%m-%d").date()
+            value = datetime.strptime(str(valuelist[0]).strip(), "%Y-%m-%d").date()
         except ValueError:
             self.data = None
             raise ValueError(_l("Skriv datoen som dd-mm-åååå.")) from None
+        if not in_range(value):
+            self.data = None
+            raise ValueError(range_message())
+        self.data = value

@@ -7,8 +7,12 @@
 * ``/metrics`` answers in the Prometheus text format: requests by endpoint and status,
   a latency histogram, open result streams, votes, outbox backlog. Under gunicorn the
   workers of one instance share their figures through ``PROMETHEUS_MULTIPROC_DIR``
-  (``deploy/gunicorn.conf.py`` sets it). It is open to loopback addresses only, or to
-  anyone sending ``Authorization: Bearer $METRICS_TOKEN`` when ``METRICS_TOKEN`` is set.
+  (``deploy/gunicorn.conf.py`` gives each instance a folder of its own). It is open to
+  loopback addresses only, or to anyone sending ``Authorization: Bearer $METRICS_TOKEN``
+  when ``METRICS_TOKEN`` is set. The metric objects are made on the first request, so a
+  command that serves none (``db upgrade``, ``send-mail``) writes nothing into that
+  folder; a folder that does not exist yet is made (mode 0700) when the app is built, and
+  one that cannot be used stops it with a ``MetricsFolderError`` saying why.
 * ``/readyz``: 200 when the database answers, the schema is at the newest migration and
   Redis (when configured) answers; 503 with the failing check otherwise.
 """
@@ -77,6 +81,29 @@ class _Metrics:
 @cache
 def metrics() -> _Metrics:
     return _Metrics()
+
+
+class MetricsFolderError(RuntimeError):
+    """PROMETHEUS_MULTIPROC_DIR names a folder this process cannot use."""
+
+
+def prepare_metrics_folder() -> None:
+    """Make the PROMETHEUS_MULTIPROC_DIR folder (0700) if it is missing; a
+    MetricsFolderError if it is no folder or not writable."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise MetricsFolderError(
+            f"PROMETHEUS_MULTIPROC_DIR={folder}: cannot create the folder ({exc.strerror}). "
+            "Point it at a folder the user running EventHub may write to, or unset it."
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MetricsFolderError(
+            f"PROMETHEUS_MULTIPROC_DIR={folder}: the folder is not writable by the user "
+            "running EventHub. Change its owner or mode, or point the setting elsewhere.")
 
 
 class _DatabaseCollector:
@@ -256,7 +283,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("LOG_REQUESTS", True):
         _configure_logger()
     instance = app.config.get("INSTANCE_NAME") or "eventhub"
-    counters = metrics()
+    prepare_metrics_folder()
 
     def start_timer() -> None:
         g.request_started = time.perf_counter()
@@ -271,6 +298,7 @@ def init_app(app: Flask) -> None:
         seconds = time.perf_counter() - started if started is not None else 0.0
         endpoint = request.endpoint or ("<unmatched>" if response.status_code == 404
                                         else "<none>")
+        counters = metrics()
         counters.requests.labels(endpoint, request.method, str(response.status_code)).inc()
         counters.latency.labels(endpoint).observe(seconds)
         if response.mimetype == "text/event-stream":

@@ -179,3 +179,23 @@ def test_rate_limits_are_shared_through_redis(stack):
         statuses.append(status)
     # Each instance saw three attempts: only a shared count reaches the limit.
     assert statuses == [200] * 5 + [429]
+
+
+def test_an_address_too_long_gets_the_danish_page_from_nginx_and_from_an_instance(stack):
+    """nginx refuses a request line over 8k with eventhub/static/errors/414.html; an
+    instance reached directly refuses one over 8190 bytes with the same page. Below that,
+    the app answers a long search itself."""
+    nginx, instance = stack["nginx"].base, f"http://127.0.0.1:{stack['a'].port}"
+    for base in (nginx, instance):
+        status, body = get(base + "/?q=" + "a" * 10_000)
+        assert status == 414, base
+        page = body.decode()
+        assert '<html lang="da">' in page and "Adressen er for lang" in page
+        assert "The address is too long" in page and "URI Too Long" not in page
+        assert get(base + "/?q=" + "a" * 6_000)[0] == 200, base  # gunicorn's default: 4094
+    # Around the limits of both: the app's answer or the Danish page, never another.
+    for n in range(8_160, 8_200):
+        for base in (nginx, instance):
+            status, body = get(base + "/?q=" + "a" * n)
+            assert status == 200 or (status == 414 and b"Adressen er for lang" in body), \
+                (base, n, status, body[:200])

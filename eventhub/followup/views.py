@@ -234,7 +234,7 @@ def assign(slug: str, lead_id: int):
     form = AssignForm()
     form.owner.choices = _owner_choices(event, _("Ingen"))
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
         return redirect(url_for(".lead", slug=slug, lead_id=lead.id))
     with attempt() as failed:
         services.assign(current_user, event, lead,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,7 +13,8 @@ from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.programme import services
 from eventhub.programme.models import KIND_LABELS, SESSION_KINDS
-from eventhub.timeutil import from_local
+from eventhub.timeutil import from_local, in_range, range_message
+from eventhub.uploads import CsvError, csv_rows
 
 MAX_BYTES = 1024 * 1024  # an uploaded file; pasted text is capped by the form
 # title;start;end;room;track;kind;speakers;description  (speakers: "Name (Org), Name")
@@ -41,9 +40,13 @@ class SessionImport:
 def _time(value: str) -> datetime:
     for fmt in TIME_FORMATS:
         try:
-            return from_local(datetime.strptime(value.strip(), fmt))
+            typed = datetime.strptime(value.strip(), fmt)
         except ValueError:
             continue
+        if not in_range(typed):
+            raise ValidationError(_("ugyldigt tidspunkt \"%(value)s\": %(reason)s",
+                                    value=value[:40], reason=range_message()))
+        return from_local(typed)
     raise ValidationError(_("ugyldigt tidspunkt \"%(value)s\" (skriv fx 2026-12-10 09:30)",
                             value=value[:40]))
 
@@ -61,28 +64,36 @@ def _kind(value: str) -> str:
 
 
 def parse(actor, event: Event, text: str) -> SessionImport:
-    """Check every row; nothing is saved."""
+    """Check every row; nothing is saved.
+
+    A file the CSV reader refuses (a field longer than the import takes) is refused as a
+    whole, as ``header_problem``.
+    """
     report = SessionImport()
     text = text.lstrip("\ufeff")
-    lines = text.splitlines()
-    if not lines:
+    if not text.strip():
         report.header_problem = _("Filen er tom.")
         return report
     try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [h.strip().lower() for h in next(reader)]
+        _check_rows(event, csv_rows(text), report)
+    except CsvError as exc:
+        report.good, report.problems, report.warnings = [], [], []
+        report.header_problem = exc.message
+    return report
+
+
+def _check_rows(event: Event, rows, report: SessionImport) -> None:
+    _row_no, first = next(rows, (1, []))
+    header = [h.strip().lower() for h in first]
     index = {key: header.index(name) for key, names in HEADERS.items()
              for name in names if name in header}
     if not {"title", "start", "end"} <= set(index):
         report.header_problem = _("Første linje skal have kolonnerne titel, start og slut "
                                   "(og gerne lokale, spor, type, oplægsholdere).")
-        return report
+        return
     rooms = {r.name.lower(): r for r in services.rooms(event)}
     tracks = {t.name.lower(): t for t in services.tracks(event)}
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         values = {k: (row[i].strip() if i < len(row) else "") for k, i in index.items()}
@@ -97,7 +108,6 @@ def parse(actor, event: Event, text: str) -> SessionImport:
         for warning in services.session_warnings(event, data, None):
             report.warnings.append((line_no, warning))
         report.good.append((line_no, data))
-    return report
 
 
 def _row(values: dict[str, str], rooms, tracks) -> services.SessionData:

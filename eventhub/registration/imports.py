@@ -3,8 +3,6 @@ rows in one transaction."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -28,6 +26,7 @@ from eventhub.extensions import db
 from eventhub.registration import questions as q
 from eventhub.registration.models import CANCELLED, Question, Registration
 from eventhub.registration.services import RegistrationData, register
+from eventhub.uploads import CsvError, csv_rows
 
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
@@ -69,15 +68,6 @@ def _kind(value: str) -> str | None:
         if value in names:
             return kind
     raise ValidationError(_("ukendt organisationstype \"%(kind)s\"", kind=value))
-
-
-def _reader(text: str):
-    """A CSV reader for the text, with the delimiter its first line uses."""
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-    return csv.reader(io.StringIO(text), dialect)
 
 
 def _column_index(header: list[str]) -> dict[str, int]:
@@ -141,29 +131,40 @@ def _row_checker(event: Event, header: list[str], index: dict[str, int]) -> _Row
 
 
 def parse(event: Event, text: str) -> ImportReport:
-    """Check every row without saving anything."""
+    """Check every row without saving anything.
+
+    A file the CSV reader refuses (a field longer than the import takes) is refused as a
+    whole, as ``header_problem``: nothing of it can be imported.
+    """
     report = ImportReport()
     text = text.lstrip("\ufeff")
     if not text.strip():
         report.header_problem = _("Filen er tom.")
         return report
-    reader = _reader(text)
-    header = [h.strip().lower() for h in next(reader)]
+    try:
+        _check_rows(event, csv_rows(text), report)
+    except CsvError as exc:
+        report.good, report.problems, report.header_problem = [], [], exc.message
+    return report
+
+
+def _check_rows(event: Event, rows, report: ImportReport) -> None:
+    _row_no, first = next(rows, (1, []))
+    header = [h.strip().lower() for h in first]
     index = _column_index(header)
     if "email" not in index or "name" not in index:
         report.header_problem = _(
             "Første linje skal have kolonnerne navn og e-mail (fx: navn;e-mail;organisation;"
             "organisationstype;stilling).")
-        return report
+        return
     checker = _row_checker(event, header, index)
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if line_no > MAX_ROWS + 1:
             report.problems.append((line_no, _("for mange rækker (højst %(n)d)", n=MAX_ROWS)))
             break
         checker.check(line_no, row, report)
-    return report
 
 
 def _row_problem(cell, registered: set[str], seen: dict[str, int], line_no: int) -> str | None:
