@@ -17,7 +17,8 @@ from eventhub.extensions import db
 from eventhub.programme.models import Session
 from eventhub.registration.models import Registration
 from eventhub.timeutil import from_local, to_local
-from tests.helpers import get_event, login, make_event, make_user
+from tests.support.client import login
+from tests.support.factories import get_event, make_event, make_user
 
 RANGE = "Datoen skal ligge mellem år 2000 og 2100."
 

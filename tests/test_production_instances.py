@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from gunicorn.ctl.client import ControlClient
 
-from tests.production_support import REPO_ROOT, free_port, get, wait_for_port
+from tests.support.production import REPO_ROOT, free_port, get, wait_for_port
 
 HEALTHZ_OK = 'eventhub_requests_total{endpoint="site.healthz",method="GET",status="200"}'
 
