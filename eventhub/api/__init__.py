@@ -6,40 +6,21 @@ what happened through ``eventhub.signals``; the webhooks listen there.
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Flask, current_app, request
+from flask import Flask
 
 from eventhub.events import hooks
 
 
-def _token_key() -> str:
-    """Rate limits count per token (per address for requests without one)."""
-    from flask_limiter.util import get_remote_address
-
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer " and header[7:].strip():
-        return "api:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
-    return "api-anon:" + get_remote_address()
-
-
-def _api_limit() -> str:
-    return current_app.config["RATELIMIT_API"]
-
-
 def init_app(app: Flask) -> None:
-    """The API's blueprint (CSRF-exempt: bearer tokens only, never the session cookie),
-    its problem details, per-token rate limit, organizer pages, webhooks and commands."""
+    """The API's blueprints (CSRF-exempt: bearer tokens only, never the session cookie),
+    problem details for unknown routes, organizer pages, webhooks and commands."""
     from eventhub import contributions, signals
-    from eventhub.api import cli, manage_views, operations, problems, views, webhooks, write_views
-    from eventhub.extensions import csrf, limiter
+    from eventhub.api import cli, manage_views, problems, views, webhooks, write_views
+    from eventhub.extensions import csrf
 
-    write_views.register_routes(views.bp)
-    problems.register(views.bp)
-    operations.register_body_errors(views.bp)
-    csrf.exempt(views.bp)
-    limiter.limit(_api_limit, key_func=_token_key)(views.bp)
-    app.register_blueprint(views.bp)
+    for bp in (views.bp, write_views.bp):
+        csrf.exempt(bp)
+        app.register_blueprint(bp)
     contributions.add(app, "error_pages", ("/api/", problems.for_path))
     app.register_blueprint(manage_views.bp)
     hooks.add_panel(app, hooks.EVENT_MANAGE,

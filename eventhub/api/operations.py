@@ -22,9 +22,10 @@ from sqlalchemy import Select
 from eventhub import audit
 from eventhub.api import idempotency, tokens
 from eventhub.api.problems import problem
-from eventhub.errors import ValidationError
+from eventhub.errors import NotFound, ValidationError
 from eventhub.extensions import db
 
+MAX_ID = 2**31 - 1
 MAX_BODY = 64 * 1024  # bytes; an API request carries ids and a few fields
 
 
@@ -70,6 +71,8 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str, 
 def _run(op: Operation, fn: Callable, kwargs: dict[str, Any]) -> Response:
     token = tokens.authenticate(request.headers.get("Authorization"))
     tokens.require_scope(token, op.scope)
+    if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+        raise NotFound(_("Findes ikke."))
     if "slug" in kwargs:
         kwargs["event"] = tokens.event_for(token, kwargs.pop("slug"))
     if op.query is not None:
@@ -108,11 +111,10 @@ def _run(op: Operation, fn: Callable, kwargs: dict[str, Any]) -> Response:
 def _json_body() -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _TooLarge()
-    if not request.mimetype or request.mimetype != "application/json" \
-            and not request.mimetype.endswith("+json"):
-        if not request.get_data(cache=True):
-            return {}
-        raise _Unsupported()
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        if request.mimetype or request.content_length or request.get_data(cache=True):
+            raise _Unsupported()
+        return {}
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY:
         raise _TooLarge()
@@ -146,11 +148,34 @@ class _Unsupported(Exception):
     pass
 
 
-def register_body_errors(bp: Blueprint) -> None:
+def setup_blueprint(bp: Blueprint) -> Blueprint:
+    """An API blueprint: its errors are problem details, its requests counted per token."""
+    from eventhub.api.problems import register
+    from eventhub.extensions import limiter
+
+    register(bp)
     bp.register_error_handler(_TooLarge, lambda exc: problem(
         413, _("Kroppen er for stor (højst %(n)d KB).", n=MAX_BODY // 1024)))
     bp.register_error_handler(_Unsupported, lambda exc: problem(
         415, _("Send kroppen som JSON (Content-Type: application/json).")))
+    limiter.limit(_api_limit, key_func=_token_key)(bp)
+    return bp
+
+
+def _token_key() -> str:
+    """Rate limits count per token (per address for requests without one)."""
+    from flask_limiter.util import get_remote_address
+
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return "api:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "api-anon:" + get_remote_address()
+
+
+def _api_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["RATELIMIT_API"]
 
 
 # Paging --------------------------------------------------------------------------------

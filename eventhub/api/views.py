@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from eventhub.api import convert, tokens
 from eventhub.api import schemas as s
-from eventhub.api.operations import operation, page
+from eventhub.api.operations import operation, page, setup_blueprint
 from eventhub.directory.models import APPROVED, Experience, Solution
 from eventhub.directory.services import presented_solution_ids
 from eventhub.errors import NotFound
@@ -24,7 +24,7 @@ from eventhub.programme.models import Room, Session, Speaker
 from eventhub.registration import services as registration
 from eventhub.registration.models import Registration
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = setup_blueprint(Blueprint("api", __name__, url_prefix="/api/v1"))
 
 EVENTS, REGS, POLLS, DIRECTORY, LEADS = (
     "events:read", "registrations:read", "polls:read", "directory:read", "leads:read")
