@@ -1,7 +1,9 @@
 """The webhook worker: sends queued deliveries, in order per endpoint, signed.
 
-Like the mail outbox: a delivery is claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL),
-so several workers never send the same row, and committed on its own. Only the oldest
+Like the mail outbox: a delivery is claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL)
+and a conditional update to "sending" with a lease (both databases), committed before the
+receiver is called, so several workers never send the same row and no lock is held
+while a slow receiver answers. Only the oldest
 waiting delivery of an endpoint is ever due, so an endpoint gets its messages in the
 order they happened. A failure is tried again with exponential backoff for up to
 ``WEBHOOK_RETRY_HOURS`` (3 days); 410 Gone disables the endpoint. 10 s timeout, no
@@ -18,18 +20,20 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from eventhub.api import netguard
 from eventhub.api.models import WebhookDelivery, WebhookEndpoint
-from eventhub.api.webhooks import DELIVERED, FAILED, PENDING, prune_log, sign
+from eventhub.api.webhooks import DELIVERED, FAILED, PENDING, SENDING, prune_log, sign
 from eventhub.db import utcnow
 from eventhub.extensions import db
 
 log = logging.getLogger(__name__)
 TIMEOUT = 10  # seconds
 MAX_DELAY = timedelta(hours=12)
+BATCH = 25  # deliveries to one endpoint claimed together
+LEASE = timedelta(seconds=BATCH * TIMEOUT + 60)  # a claimed row is due again after this
 
 
 @dataclass
@@ -46,12 +50,13 @@ def retry_delay(attempts: int, base_seconds: float) -> timedelta:
 def _due_statement():
     earlier = aliased(WebhookDelivery)
     return (
-        select(WebhookDelivery)
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= utcnow(),
+        .where(WebhookDelivery.status.in_((PENDING, SENDING)),
+               WebhookDelivery.next_attempt_at <= utcnow(),
                WebhookEndpoint.active.is_(True),
                ~exists().where(and_(earlier.endpoint_id == WebhookDelivery.endpoint_id,
-                                    earlier.status == PENDING,
+                                    earlier.status.in_((PENDING, SENDING)),
                                     earlier.id < WebhookDelivery.id)))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(1)
@@ -59,19 +64,54 @@ def _due_statement():
     )
 
 
+def _claim() -> list[WebhookDelivery]:
+    """Take the next due delivery and the ones queued after it for the same endpoint (up
+    to ``BATCH``, in order) for a lease, committed at once: no transaction stays open
+    while the receiver is called. Rows whose worker died are due again after the lease."""
+    while True:
+        head = db.session.execute(_due_statement()).first()
+        if head is None:
+            db.session.commit()
+            return []
+        head_id, endpoint_id = head
+        now = utcnow()
+        ids = list(db.session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.id >= head_id,
+                   WebhookDelivery.status.in_((PENDING, SENDING)),
+                   WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.id).limit(BATCH)))
+        taken = db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids),
+                   WebhookDelivery.status.in_((PENDING, SENDING)),
+                   WebhookDelivery.next_attempt_at <= now)
+            .values(status=SENDING, next_attempt_at=now + LEASE)).rowcount
+        if taken == len(ids):
+            db.session.commit()
+            return list(db.session.scalars(select(WebhookDelivery).where(
+                WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)))
+        db.session.rollback()  # another worker was first (SQLite has no SKIP LOCKED)
+
+
 def deliver_due(limit: int = 500, http: requests.Session | None = None) -> Round:
-    """Send deliveries whose time has come; each is committed on its own."""
+    """Send deliveries whose time has come, a claimed batch at a time; a batch stops at
+    its first failure (the rest wait behind it, in order)."""
     cfg = current_app.config
     http = http or netguard.session(bool(cfg.get("WEBHOOK_ALLOW_LOOPBACK")))
     done = Round()
-    for _ in range(limit):
-        delivery = db.session.execute(_due_statement()).scalar_one_or_none()
-        if delivery is None:
+    while done.delivered + done.failed < limit:
+        batch = _claim()
+        if not batch:
             break
-        if _send(http, delivery):
-            done.delivered += 1
-        else:
+        for n, delivery in enumerate(batch):
+            if _send(http, delivery):
+                done.delivered += 1
+                continue
             done.failed += 1
+            for waiting in batch[n + 1:]:
+                waiting.status, waiting.next_attempt_at = PENDING, utcnow()
+            break
         db.session.commit()
     return done
 
@@ -118,6 +158,7 @@ def _retry_or_give_up(delivery: WebhookDelivery) -> None:
     if now - delivery.created_at >= timedelta(hours=cfg["WEBHOOK_RETRY_HOURS"]):
         delivery.status = FAILED
         return
+    delivery.status = PENDING
     delivery.next_attempt_at = now + retry_delay(delivery.attempts,
                                                  cfg["WEBHOOK_RETRY_BASE_SECONDS"])
 

@@ -39,8 +39,9 @@ EVENT_TYPES = {
     "experience.created": _l("Ny erfaring registreret"),
 }
 TEST_TYPE = "webhook.test"
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-STATUS_LABELS = {PENDING: _l("Venter"), DELIVERED: _l("Leveret"), FAILED: _l("Opgivet")}
+PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
+STATUS_LABELS = {PENDING: _l("Venter"), SENDING: _l("Sendes"), DELIVERED: _l("Leveret"),
+                 FAILED: _l("Opgivet")}
 KEEP_LOG = timedelta(days=30)
 MAX_URL = 500
 
@@ -213,5 +214,6 @@ def redeliver(actor: User, event: Event, endpoint: WebhookEndpoint,
 def prune_log() -> int:
     """Forget deliveries older than 30 days that are no longer waiting."""
     result = db.session.execute(delete(WebhookDelivery).where(
-        WebhookDelivery.created_at < utcnow() - KEEP_LOG, WebhookDelivery.status != PENDING))
+        WebhookDelivery.created_at < utcnow() - KEEP_LOG,
+        WebhookDelivery.status.in_((DELIVERED, FAILED))))
     return result.rowcount or 0
