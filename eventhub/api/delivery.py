@@ -81,6 +81,9 @@ def _claim() -> list[WebhookDelivery]:
                    WebhookDelivery.status.in_((PENDING, SENDING)),
                    WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.id).limit(BATCH)))
+        if not ids or ids[0] != head_id:  # taken meanwhile: order needs the head first
+            db.session.rollback()
+            continue
         taken = db.session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.id.in_(ids),

@@ -198,18 +198,30 @@ def decode_cursor(cursor: str | None) -> int:
     return after
 
 
-def page(stmt: Select, id_column, query, convert: Callable[[Any], BaseModel],
-         updated_column=None) -> dict[str, Any]:
-    """One page of ``stmt`` in id order after the query's cursor, as ``{data, next_cursor}``."""
+def _paged(stmt: Select, id_column, query, updated_column) -> Select:
     if updated_column is not None and getattr(query, "updated_since", None) is not None:
         since = query.updated_since
         if since.tzinfo is None:
             raise ValidationError(_("Tidspunktet skal have en tidszone."), "updated_since")
         stmt = stmt.where(updated_column >= since)
-    rows = list(db.session.scalars(
-        stmt.where(id_column > decode_cursor(query.cursor)).order_by(id_column)
-        .limit(query.limit + 1)))
+    return (stmt.where(id_column > decode_cursor(query.cursor)).order_by(id_column)
+            .limit(query.limit + 1))
+
+
+def page(stmt: Select, id_column, query, convert: Callable[[Any], BaseModel],
+         updated_column=None) -> dict[str, Any]:
+    """One page of ``stmt`` in id order after the query's cursor, as ``{data, next_cursor}``."""
+    rows = list(db.session.scalars(_paged(stmt, id_column, query, updated_column)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     return {"data": [convert(row).model_dump(mode="json") for row in rows],
             "next_cursor": encode_cursor(rows[-1].id) if more else None}
+
+
+def page_rows(stmt: Select, id_column, query, convert: Callable[[list], list[dict]],
+              updated_column=None) -> dict[str, Any]:
+    """``page`` for a statement of plain rows (with an ``id``), converted all at once."""
+    rows = db.session.execute(_paged(stmt, id_column, query, updated_column)).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return {"data": convert(rows), "next_cursor": encode_cursor(rows[-1].id) if more else None}

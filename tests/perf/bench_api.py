@@ -14,7 +14,7 @@ Once per database (SQLite in a temp folder; PostgreSQL in a database of its own 
    server on loopback (request logs off) and one client pages through
    ``GET /api/v1/events/<slug>/registrations?limit=100`` following ``next_cursor`` three
    times (the first pass warms up). Reported: p50 / p95 / max per page of 100, and that
-   every registration came exactly once. Target: p95 ≤ 100 ms.
+   every registration came exactly once. Target: p95 ≤ 150 ms.
 2. **Webhooks**: ``--endpoints`` endpoints on one receiver (``http.server`` on loopback,
    answering 200, recording every message), ``--deliveries`` messages queued as the
    signal listener queues them (one row each, spread over the endpoints), then
@@ -229,7 +229,7 @@ def main() -> int:
         result = run_one(kind.strip(), args)
         print(json.dumps(result, indent=2))
         hooks = result["webhooks"]
-        ok &= result["paging"]["p95_ms"] <= 100 and hooks["lost"] == 0 \
+        ok &= result["paging"]["p95_ms"] <= 150 and hooks["lost"] == 0 \
             and hooks["duplicate_share"] == 0 and hooks["in_order_per_endpoint"]
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
