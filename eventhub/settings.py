@@ -69,6 +69,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
 
+    # Single sign-on for staff (OpenID Connect); off while OIDC_ISSUER is unset.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+
     # Magic links
     MAGIC_LINK_MAX_AGE = _int("MAGIC_LINK_MAX_AGE", 30 * 60)
 
