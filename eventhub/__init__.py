@@ -13,6 +13,7 @@ from flask import Flask
 
 from eventhub import (
     accounts,
+    api,
     directory,
     events,
     followup,
@@ -29,7 +30,7 @@ from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
-DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup)
+DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup, api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -110,6 +111,7 @@ def register_extensions(app: Flask) -> None:
     # Import every model so metadata (and Alembic) sees all tables.
     from eventhub import mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
+    from eventhub.api import models as _api  # noqa: F401
     from eventhub.directory import models as _d  # noqa: F401
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.followup import models as _f  # noqa: F401

@@ -39,6 +39,12 @@ ACTIONS = {
     "programme.import": _l("Program importeret"),
     "polls.export": _l("Afstemninger eksporteret"),
     "privacy.purge": _l("Persondata anonymiseret efter slettefristen"),
+    "api.write": _l("Ændret gennem API'et"),
+    "api.token_create": _l("API-nøgle oprettet"),
+    "api.token_revoke": _l("API-nøgle trukket tilbage"),
+    "webhook.create": _l("Webhook-modtager oprettet"),
+    "webhook.edit": _l("Webhook-modtager ændret"),
+    "webhook.delete": _l("Webhook-modtager slettet"),
 }
 PAGE_SIZE = 50
 MAX_TARGET = 200

@@ -69,6 +69,11 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
     LANGUAGES = ("da", "en")
 
+    # Single sign-on for staff (OpenID Connect); off while OIDC_ISSUER is unset.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+
     # Magic links
     MAGIC_LINK_MAX_AGE = _int("MAGIC_LINK_MAX_AGE", 30 * 60)
 
@@ -95,6 +100,13 @@ class Config:
     RATELIMIT_MAGIC_LINK = os.environ.get("RATELIMIT_MAGIC_LINK", "5 per minute;20 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "60 per minute;600 per hour")
     RATELIMIT_VOTE = os.environ.get("RATELIMIT_VOTE", "60 per minute")
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "600 per minute")  # per API token
+
+    # Webhooks: retries with backoff (base, 2×base, …) for this many hours; loopback
+    # targets only when allowed (tests, a receiver on the same machine).
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 10)
+    WEBHOOK_RETRY_HOURS = _int("WEBHOOK_RETRY_HOURS", 72)
+    WEBHOOK_ALLOW_LOOPBACK = _bool("WEBHOOK_ALLOW_LOOPBACK", False)
     # Close result streams after this many seconds (clients reconnect); None: never.
     SSE_MAX_SECONDS = _int("SSE_MAX_SECONDS", 0) or None
 

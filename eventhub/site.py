@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from eventhub import contributions
 from eventhub.errors import DomainError
 from eventhub.extensions import csrf, db
 
@@ -86,6 +87,9 @@ def error_page(code: int, title: str | None = None, message: str | None = None,
                csrf_expired: bool = False):
     default_title, default_message = _error_texts(code)
     title, message = title or default_title, message or default_message
+    for prefix, render in contributions.of("error_pages"):  # e.g. the API's problem details
+        if request.path.startswith(prefix):
+            return render(code, title, message), code
     if wants_json():
         return jsonify(error=title, message=message), code
     try:

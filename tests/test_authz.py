@@ -54,6 +54,10 @@ REGISTERED = outcomes("login ok 403 403 403 403 403")
 DIRECTORY = outcomes("403 ok 403 ok 403 ok ok")
 # Starring or signing up needs one's own registration at the event: others sign in first.
 OWN_REGISTRATION = outcomes("login ok login login login login login")
+# The REST API authenticates by bearer token only: a session cookie never reaches it (401).
+TOKEN_ONLY = outcomes("login login login login login login login")
+# Single sign-on routes exist only when an identity provider is configured.
+NOT_CONFIGURED = outcomes("404 404 404 404 404 404 404")
 # /metrics answers on loopback only (the test client is 127.0.0.1) or with a token.
 LOOPBACK = PUBLIC
 
@@ -81,6 +85,27 @@ ACCESS: dict[str, Route] = {
         outcomes("login ok 404 404 404 404 404"), sign_in_id="participant_sign_in_id"),
     "/admin/mail": R(ADMIN),
     "/admin/mail/<int:mail_id>/retry": R(ADMIN),
+    "/api/v1/docs": R(PUBLIC),
+    "/api/v1/events": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/checkins": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/experiences": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/leads": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/leads/<int:lead_id>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/leads/<int:lead_id>/stage": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/polls": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/polls/<int:poll_id>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/polls/<int:poll_id>/results": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/registrations": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/registrations/<int:registration_id>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/registrations/<int:registration_id>/cancel": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/rooms": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/sessions": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/sessions/<int:session_id>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/solutions": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/solutions/<int:solution_id>": R(TOKEN_ONLY),
+    "/api/v1/events/<slug>/speakers": R(TOKEN_ONLY),
+    "/api/v1/openapi.json": R(PUBLIC),
     "/e/<slug>": R(PUBLIC),
     "/e/<slug>/agenda/<token>.ics": R(PUBLIC, token="feed_token"),
     "/e/<slug>/directory": R(DIRECTORY),
@@ -119,9 +144,13 @@ ACCESS: dict[str, Route] = {
     "/login": R(PUBLIC),
     "/login/link": R(PUBLIC),
     "/login/link/<token>": R(PUBLIC, token="bad_token"),
+    "/login/org": R(NOT_CONFIGURED),
+    "/login/org/callback": R(NOT_CONFIGURED),
     "/logout": R(PUBLIC),
     "/manage/": R(SIGNED_IN),
     "/manage/e/<slug>": R(STAFF),
+    "/manage/e/<slug>/api": R(ORGANIZER),
+    "/manage/e/<slug>/api/<int:token_id>/revoke": R(ORGANIZER),
     "/manage/e/<slug>/badges.pdf": R(ORGANIZER),
     "/manage/e/<slug>/checkin": R(CHECKIN),
     "/manage/e/<slug>/checkin/count": R(CHECKIN),
@@ -183,6 +212,12 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/solutions/sessions/<int:session_id>": R(ORGANIZER),
     "/manage/e/<slug>/staff": R(ORGANIZER),
     "/manage/e/<slug>/staff/<int:role_id>/remove": R(ORGANIZER),
+    "/manage/e/<slug>/webhooks": R(ORGANIZER),
+    "/manage/e/<slug>/webhooks/<int:endpoint_id>": R(ORGANIZER),
+    "/manage/e/<slug>/webhooks/<int:endpoint_id>/delete": R(ORGANIZER),
+    "/manage/e/<slug>/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/again": R(
+        ORGANIZER),
+    "/manage/e/<slug>/webhooks/<int:endpoint_id>/test": R(ORGANIZER),
     "/manage/events/new": R(CAN_CREATE),
     "/metrics": R(LOOPBACK),
     "/my-data": R(SIGNED_IN),
@@ -290,7 +325,26 @@ def build_world() -> dict:
     }
     world.update(_directory_world(dag, mine, victim))
     world.update(_followup_world(dag, victim, world.get("solution_id")))
+    world.update(_api_world(dag, users["organizer"]))
     return world
+
+
+def _api_world(event, organizer) -> dict:
+    """An API token and a webhook receiver with one delivery, made by the organizer."""
+    from eventhub.api.models import ApiToken, WebhookDelivery, WebhookEndpoint
+
+    token = ApiToken(name="CRM", prefix="eh_x", token_hash="0" * 64, scopes=[],
+                     event_id=event.id, created_by_id=organizer.id)
+    endpoint = WebhookEndpoint(event_id=event.id, owner_id=organizer.id,
+                               url="https://crm.example.com/hook", secret="whsec_QUJD",
+                               event_types=["checkin.created"])
+    db.session.add_all([token, endpoint])
+    db.session.flush()
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event_type="checkin.created",
+                               message_id="msg_1", payload={}, status="delivered")
+    db.session.add(delivery)
+    db.session.flush()
+    return {"token_id": token.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
 
 
 def _directory_world(event, mine, victim) -> dict:

@@ -13,10 +13,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from eventhub.accounts import services
 from eventhub.accounts.forms import LoginForm, MagicLinkForm, PasswordForm
+from eventhub.accounts.signin import sign_in_browser
 from eventhub.errors import ValidationError
 from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
@@ -31,17 +32,6 @@ def _login_limit() -> str:
 
 def _magic_limit() -> str:
     return current_app.config["RATELIMIT_MAGIC_LINK"]
-
-
-def _sign_in(user) -> None:
-    """A fresh session on sign-in (no fixation); the language choice survives."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-        session.permanent = True
-    services.sign_in(user, request.user_agent.string)
-    login_user(user, remember=False)
 
 
 def _next_from_address() -> str:
@@ -63,7 +53,7 @@ def login():
         if failed:
             form.password.errors.append(failed.message)
         else:
-            _sign_in(user)
+            sign_in_browser(user)
             flash(_("Du er logget ind."), "success")
             return redirect(services.safe_next_url(form.next.data) or url_for("manage.home"))
     return render_template("accounts/login.html", form=form, magic_form=magic_form)
@@ -92,7 +82,7 @@ def magic(token: str):
             user, next_url = services.consume_magic_link(token)
         if failed:
             return _magic_problem(failed.error)
-        _sign_in(user)
+        sign_in_browser(user)
         flash(_("Du er logget ind."), "success")
         return redirect(next_url or url_for("accounts.account"))
     problem = services.check_magic_link(token)
@@ -107,7 +97,7 @@ def _magic_problem(problem: services.MagicLinkProblem):
                            form=retry), problem.status_code
 
 
-def _forget_sign_in() -> None:
+def _forgetsign_in_browser() -> None:
     """This browser's cookie forgets the user; the language choice survives."""
     lang = session.get("lang")
     logout_user()
@@ -121,7 +111,7 @@ def _forget_sign_in() -> None:
 def logout():
     if current_user.is_authenticated:
         services.sign_out(current_user)
-    _forget_sign_in()
+    _forgetsign_in_browser()
     flash(_("Du er logget ud."), "info")
     return redirect(url_for("events.index"))
 
@@ -147,7 +137,7 @@ def account():
 def logout_browser(sign_in_id: int):
     """Sign out one browser, e.g. a shared computer left signed in."""
     if services.sign_out_browser(current_user, sign_in_id):
-        _forget_sign_in()
+        _forgetsign_in_browser()
         flash(_("Du er logget ud."), "info")
         return redirect(url_for("events.index"))
     flash(_("Den browser er logget ud."), "info")
@@ -158,6 +148,6 @@ def logout_browser(sign_in_id: int):
 @login_required
 def logout_everywhere():
     services.sign_out_everywhere(current_user)
-    _forget_sign_in()
+    _forgetsign_in_browser()
     flash(_("Du er logget ud alle steder."), "info")
     return redirect(url_for("accounts.login"))

@@ -37,6 +37,7 @@ from eventhub.extensions import db
 from eventhub.programme.models import Session, Speaker
 from eventhub.registration.models import CANCELLED, Registration
 from eventhub.registration.services import set_directory_consent
+from eventhub.signals import emit
 
 MAX_TEXT = 5000
 MAX_SHORT = 200
@@ -289,6 +290,7 @@ def save_experience(user, event: Event, reg: Registration | None, solution: Solu
     """Record or edit an organization's experience with a solution (one per pair)."""
     if not may_edit_experience(user, event, reg, organization_id):
         raise Forbidden(_("Du kan kun registrere erfaringer for din egen organisation."))
+    new = experience is None
     if experience is None:
         if experience_of(solution, organization_id) is not None:
             raise Conflict(_("Din organisation har allerede en erfaring med denne løsning. "
@@ -315,6 +317,9 @@ def save_experience(user, event: Event, reg: Registration | None, solution: Solu
     except IntegrityError:  # someone from the same organization was faster
         raise Conflict(_("Din organisation har allerede en erfaring med denne løsning. "
                          "Ret den i stedet."), "status") from None
+    if new:
+        emit("experience.created", event_id=event.id, experience_id=experience.id,
+             solution_id=solution.id)
     return experience
 
 

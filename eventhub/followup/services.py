@@ -45,6 +45,7 @@ from eventhub.followup.models import (
     LeadEntry,
 )
 from eventhub.registration.models import CANCELLED, Registration
+from eventhub.signals import emit
 from eventhub.timeutil import LOCAL_TZ, to_local
 
 MAX_NOTE = 5000
@@ -281,6 +282,7 @@ def move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
     lead.entries.append(entry)
     db.session.flush()
     audit.record(actor, event, "followup.move", f"lead #{lead.id}: {entry.from_stage} → {stage}")
+    emit("lead.stage_changed", event_id=event.id, lead_id=lead.id, stage=stage)
     return entry
 
 

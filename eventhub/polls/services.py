@@ -36,6 +36,7 @@ from eventhub.polls.models import (
     QAUpvote,
     Vote,
 )
+from eventhub.signals import emit
 
 MAX_QUESTION = 300
 
@@ -172,6 +173,8 @@ def set_status(actor, event: Event, poll: Poll, status: str) -> None:
     if status == OPEN:
         poll.status, poll.opened_at, poll.closed_at = OPEN, poll.opened_at or utcnow(), None
     elif status == CLOSED:
+        if poll.status != CLOSED:
+            emit("poll.closed", event_id=event.id, poll_id=poll.id)
         poll.status, poll.closed_at = CLOSED, utcnow()
     db.session.flush()
 

@@ -44,6 +44,7 @@ from eventhub.registration.notifications import (
     send_personal_link,
     send_promoted,
 )
+from eventhub.signals import emit
 
 MAX_NAME = 200
 
@@ -254,6 +255,7 @@ def register(event: Event, data: RegistrationData, *, source: str = "web",
         raise AlreadyRegistered(reg) from None
     if source == "staff":
         audit.record(actor, event, "registration.add", audit.registration_label(reg))
+    emit("registration.created", event_id=event.id, registration_id=reg.id)
     if notify:
         send_confirmation(reg, waitlist_position(reg))
     return reg
@@ -328,6 +330,7 @@ def cancel(reg: Registration, *, actor=None, notify: bool = True) -> list[Regist
     db.session.flush()
     if actor is not None:
         audit.record(actor, event, "registration.cancel", audit.registration_label(reg))
+    emit("registration.cancelled", event_id=event.id, registration_id=reg.id)
     if notify:
         send_cancelled(reg)
     return promote_waitlist(event)
@@ -430,6 +433,7 @@ def check_in(reg: Registration, *, actor) -> CheckInResult:
     db.session.refresh(reg)
     if updated.rowcount == 1:
         audit.record(actor, reg.event, "registration.checkin", audit.registration_label(reg))
+        emit("checkin.created", event_id=reg.event_id, registration_id=reg.id)
     return CheckInResult(reg, updated.rowcount == 1)
 
 
