@@ -22,7 +22,7 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.registration import checkins, exports, imports, services
+from eventhub.registration import checkins, door, door_page, exports, imports, services
 from eventhub.registration import questions as q
 from eventhub.registration.formdata import (
     answer_values,
@@ -312,8 +312,11 @@ def checkin(slug: str):
                 return redirect(url_for("registration.ticket", code=found.ticket_code))
             matches = found
     status = 422 if form.errors else 200
+    door_config = {"slug": event.slug, "user": current_user.id,
+                   "urls": door_page.urls(slug), "texts": door_page.texts()}
     return render_template("registration/checkin.html", event=event, form=form,
-                           matches=matches, counts=checkins.check_in_counts(event)), status
+                           matches=matches, counts=checkins.check_in_counts(event),
+                           door=door.door_state(event), door_config=door_config), status
 
 
 @bp.get("/checkin/count")

@@ -1,0 +1,89 @@
+"""The check-in door app as the tests drive it: a device's calls with the session's
+CSRF token in a header, and check-ins as a device sends them."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from eventhub.extensions import db
+from eventhub.registration.door import ticket_hash
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def door_url(slug: str, what: str) -> str:
+    return f"/manage/e/{slug}/checkin/{what}"
+
+
+def post_json(client, url: str, payload) -> object:
+    """A fetch from the door app: JSON, with the CSRF token in ``X-CSRFToken``."""
+    return client.post(url, json=payload, headers={
+        "X-CSRFToken": client.csrf_token(), "Accept": "application/json"})
+
+
+def scan(code: str, *, at: int | None = None, nonce: str | None = None,
+         offline: bool = True) -> dict:
+    """One check-in as a device queues it."""
+    return {"nonce": nonce or secrets.token_hex(16), "ticket": ticket_hash(code),
+            "at": now_ms() if at is None else at, "offline": offline}
+
+
+@dataclass
+class Device:
+    """A door device started by whoever ``client`` is signed in as."""
+
+    client: object
+    slug: str
+    token: str = ""
+    letters: str = ""
+    cursor: str | None = None
+    sent: list[dict] = field(default_factory=list)
+
+    def start(self) -> Device:
+        answer = post_json(self.client, door_url(self.slug, "device"), {})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        self.token, self.letters = answer.json["device"], answer.json["letters"]
+        listed = self.client.get(door_url(self.slug, "list.json"))
+        assert listed.status_code == 200, listed.get_data(as_text=True)
+        self.cursor = listed.json["cursor"]
+        return self
+
+    def sync(self, *check_ins: dict, queued: int = 0, sent_at: int | None = None, **extra):
+        payload = {"device": self.token, "since": self.cursor, "queued": queued,
+                   "sent_at": now_ms() if sent_at is None else sent_at,
+                   "check_ins": list(check_ins), **extra}
+        answer = post_json(self.client, door_url(self.slug, "sync"), payload)
+        if answer.status_code == 200:
+            self.cursor = answer.json["cursor"]
+        return answer
+
+
+def ticket_codes(app, event_id: int) -> dict[str, str]:
+    """Email → ticket code for the event's registrations."""
+    from eventhub.registration.models import Registration
+
+    with app.app_context():
+        return dict(db.session.execute(select(Registration.email, Registration.ticket_code)
+                                       .where(Registration.event_id == event_id)).all())
+
+
+def check_ins_of(app, event_id: int) -> list:
+    """(registration email, checked in at, device letters, offline, nonce, user id) per
+    check-in, in the order of the registrations."""
+    from eventhub.registration.models import CheckIn, CheckInDevice, Registration, device_letters
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Registration.email, CheckIn.checked_in_at, CheckInDevice.number,
+                   CheckIn.offline, CheckIn.nonce, CheckIn.user_id)
+            .join(Registration, CheckIn.registration_id == Registration.id)
+            .outerjoin(CheckInDevice, CheckIn.device_id == CheckInDevice.id)
+            .where(CheckIn.event_id == event_id).order_by(Registration.id)).all()
+        return [(email, at, device_letters(n) if n else "", offline, nonce, user)
+                for email, at, n, offline, nonce, user in rows]
