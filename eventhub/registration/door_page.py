@@ -37,7 +37,7 @@ def texts() -> dict[str, object]:
         "no_list": _("Check-in-listen er ikke hentet endnu. Forbind enheden til nettet én "
                      "gang, så hentes den."),
         "counter": _("{n} af {total} checket ind"),
-        "checked_in": _("{name} er checket ind {time}."),
+        "checked_in": _("{name} er checket ind kl. {time}."),
         "already": _("Allerede checket ind {time} (enhed {device})"),
         "already_web": _("Allerede checket ind {time} (på billetsiden)"),
         "warn_duplicate": _("{name}: allerede checket ind {time} (enhed {device})"),

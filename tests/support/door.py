@@ -87,3 +87,55 @@ def check_ins_of(app, event_id: int) -> list:
             .where(CheckIn.event_id == event_id).order_by(Registration.id)).all()
         return [(email, at, device_letters(n) if n else "", offline, nonce, user)
                 for email, at, n, offline, nonce, user in rows]
+
+
+# In the browser (tests/e2e) -----------------------------------------------------------------
+
+MAGIC_LINK_RE = r"https?://\S+/login/link/\S+"
+
+
+def sign_in_with_password(page, email: str, password: str) -> None:
+    """Staff sign in with their password on the sign-in page."""
+    page.goto("/login")
+    form = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
+    form.get_by_label("E-mail").fill(email)
+    form.get_by_label("Adgangskode").fill(password)
+    form.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def sign_in_by_magic_link(page, live_server, email: str) -> None:
+    """Staff ask for a sign-in link, read the mail, open it and press "Log ind"."""
+    import re
+
+    from tests.support.e2e import mail_files, wait_for_mail
+
+    page.goto("/login")
+    magic = page.get_by_role("region", name="Få et login-link på mail")
+    magic.get_by_label("E-mail").fill(email)
+    before = mail_files(live_server.mail_dir)
+    magic.get_by_role("button", name="Send mig et link").click()
+    msg = wait_for_mail(live_server.mail_dir, email, after=before)
+    link = re.search(MAGIC_LINK_RE, msg.get_body(preferencelist=("plain",)).get_content())
+    assert link, "no sign-in link in the mail"
+    page.goto(link.group(0))
+    page.get_by_role("main").get_by_role("button", name="Log ind").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def open_door(page, slug: str) -> str:
+    """Open the check-in page and wait until the list is on the device and the service
+    worker serves the page; the device's letters."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(f"/manage/e/{slug}/checkin")
+    bar = page.locator("[data-door-bar]")
+    expect(bar).to_contain_text(re.compile(r"Listen på enheden: \d+ tilmeldte"))
+    # (page.evaluate, not wait_for_function: the page's CSP forbids the latter's eval)
+    page.evaluate("""() => new Promise((resolve) => {
+      if (navigator.serviceWorker.controller) resolve();
+      navigator.serviceWorker.addEventListener("controllerchange", () => resolve());
+    })""")
+    return re.search(r"Enhed (\w+)", bar.inner_text()).group(1)

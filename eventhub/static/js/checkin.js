@@ -32,7 +32,7 @@ let device = null; // {token, letters}
 let cursor = null;
 let keepUntil = null;
 let online = navigator.onLine;
-let syncing = false;
+let running = null; // the sync under way
 let stopped = false;
 let lastResult = null; // {person, nonce} of the scan on screen
 
@@ -73,17 +73,28 @@ function notice(text, kind = "warn", stays = false) {
 function show(card, result = null) {
   lastResult = result;
   $("[data-door-result]").replaceChildren(card);
-  card.querySelector("[data-door-undo]")?.addEventListener("click", undoLast);
+  card.querySelector?.("[data-door-undo]")?.addEventListener("click", undoLast);
 }
 
-function warn(text) {
+// A warning after a sync; the card on screen, if it is the same person's, says it too.
+function warn(text, person = null) {
   $("[data-door-warnings]").prepend(warningItem(T, text));
+  if (person && lastResult && lastResult.person.h === person.h) {
+    const kind = person.c ? "warn" : "error";
+    show(resultCard(T, person, kind, person.c ? alreadyText(T, person) : text));
+  }
 }
 
 // Checking in on the device ----------------------------------------------------------
 
 async function admit(person) {
-  $("[data-door-matches]").hidden = true;
+  const matches = $("[data-door-matches]");
+  if (!matches.hidden) {
+    matches.hidden = true;
+    const input = codeForm.querySelector("input[name=code]");
+    input.value = "";
+    input.focus();
+  }
   if (person.s !== "confirmed") {
     const status = T.statuses[person.s] || person.s;
     show(resultCard(T, person, "error", fill(T.not_confirmed, { status })));
@@ -108,10 +119,17 @@ async function checkIn(person) {
   setTimeout(sync, 0);
 }
 
+// Undo the check-in on screen. No sync runs meanwhile: one under way may be carrying it,
+// and a pull started before the undo would bring the check-in back for a moment.
 async function undoLast() {
   const result = lastResult;
   if (!result) return;
-  const { person, nonce } = result;
+  while (running) await running;
+  running = undo(result).finally(() => { running = null; });
+  await running;
+}
+
+async function undo({ person, nonce }) {
   const waiting = queue.find((e) => e.nonce === nonce);
   if (waiting) {
     queue = queue.filter((e) => e !== waiting);
@@ -207,13 +225,14 @@ function applyResult(result, sent, changed) {
   const entry = sent.get(result.nonce);
   if (result.outcome === "not_confirmed") {
     Object.assign(person, { s: result.status, c: null, d: "" });
-    warn(fill(T.warn_not_confirmed, { name: person.n, status: T.statuses[result.status] || result.status }));
+    warn(fill(T.warn_not_confirmed, { name: person.n, status: T.statuses[result.status] || result.status }),
+      person);
   } else if (result.outcome === "undone") {
     Object.assign(person, { c: null, d: "" });
   } else {
     Object.assign(person, { c: result.at, d: result.device });
     const duplicate = result.outcome === "duplicate";
-    if (duplicate) warn(alreadyText(T, person, "warn_duplicate"));
+    if (duplicate) warn(alreadyText(T, person, "warn_duplicate"), person);
     mine.set(person.h, { h: person.h, nonce: result.nonce, at: entry ? entry.at : result.at, warned: duplicate });
   }
   changed.add(person);
@@ -230,10 +249,13 @@ function applyChanges(changes, changed) {
     const own = mine.get(fresh.h);
     if (own && !own.warned && fresh.c && fresh.d !== device.letters) {
       own.warned = true;
-      warn(alreadyText(T, fresh, "warn_duplicate"));
+      warn(alreadyText(T, fresh, "warn_duplicate"), fresh);
     }
-    people.set(fresh.h, fresh);
-    changed.add(fresh);
+    // The same object stays in the map: a card or a match list on screen may hold it.
+    const person = people.get(fresh.h);
+    if (person) Object.assign(person, fresh);
+    else people.set(fresh.h, fresh);
+    changed.add(person || fresh);
   }
 }
 
@@ -258,7 +280,7 @@ async function putAside(refused) {
     const entry = queue.find((e) => e.nonce === item.nonce);
     if (person && entry && person.c === entry.at) Object.assign(person, { c: null, d: "" });
     if (person) changed.push(person);
-    warn(fill(T.warn_refused, { name: person ? person.n : "?", reason: item.reason }));
+    warn(fill(T.warn_refused, { name: person ? person.n : "?", reason: item.reason }), person);
   }
   const gone = new Set(refused.map((r) => r.nonce));
   queue = queue.filter((e) => !gone.has(e.nonce));
@@ -286,9 +308,14 @@ async function markOffline() {
   if (changed.length) await door.write({ queue: changed });
 }
 
-async function sync() {
-  if (syncing || stopped || !device) return;
-  syncing = true;
+// One sync at a time; whoever asks meanwhile waits for the one under way.
+function sync() {
+  if (!running) running = syncOnce().finally(() => { running = null; });
+  return running;
+}
+
+async function syncOnce() {
+  if (stopped || !device) return;
   try {
     const batch = queue.slice(0, BATCH);
     const answer = await server.post(config.urls.sync, {
@@ -310,7 +337,6 @@ async function sync() {
     setOnline(false);
     await markOffline();
   } finally {
-    syncing = false;
     render();
   }
   if (queue.length && online && !stopped) setTimeout(sync, 0);
