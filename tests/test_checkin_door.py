@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from eventhub.events.models import CHECKIN, COMMUNITY_MANAGER, EventRole
@@ -332,6 +334,44 @@ def test_malformed_syncs_get_a_clear_400(app, event_id, staff, payload):
     assert answer.status_code == 400, answer.get_data(as_text=True)
     assert answer.is_json and answer.json["message"]
     assert check_ins_of(app, event_id) == []
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=10)
+ODD = st.sampled_from(["", "\x00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00",
+                       "x" * 5000, -1, 10 ** 30, 1.5, True, None, [], {}])
+
+
+def _forged_batches(token: str):
+    value = st.one_of(ODD, JSON)
+    check_in = st.fixed_dictionaries({}, optional={
+        "nonce": st.one_of(value, st.text(alphabet="abcdef0123456789-_", min_size=16,
+                                          max_size=64)),
+        "ticket": st.one_of(value, st.text(alphabet="ABCxyz09-_", min_size=22, max_size=22)),
+        "at": st.one_of(value, st.integers(min_value=0, max_value=4 * 10 ** 12)),
+        "offline": value})
+    return st.fixed_dictionaries({"device": st.one_of(st.just(token), value)}, optional={
+        "since": value, "queued": value, "sent_at": st.one_of(value, st.integers()),
+        "check_ins": st.one_of(value, st.lists(st.one_of(check_in, value), max_size=4))})
+
+
+def test_forged_syncs_never_give_a_500_or_store_anything(app, event_id, staff):
+    device = Device(staff, SLUG).start()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(payload=st.one_of(_forged_batches(device.token), JSON))
+    def check(payload):
+        answer = post_json(staff, door_url(SLUG, "sync"), payload)
+        assert answer.status_code < 500, (answer.status_code, payload)
+        assert answer.is_json
+
+    check()
+    assert check_ins_of(app, event_id) == [] and count(app, DuplicateScan) == 0
 
 
 def test_too_many_check_ins_at_once_are_refused(app, event_id, staff):

@@ -49,6 +49,7 @@ NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 HASH_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 CLOCK_SLACK = timedelta(minutes=2)  # how far a corrected time may lie ahead of ours
 MS_RANGE = (0, 32503680000000)  # 1970 … 3000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BatchRefused(Conflict):
@@ -102,7 +103,7 @@ def _since(value: Any) -> datetime | None:
         since = None
     if since is None or since.tzinfo is None:
         raise _bad()
-    return since
+    return max(since, EPOCH)  # anything earlier means "everything" just the same
 
 
 def _one(item: Any, skew: timedelta) -> Sent:

@@ -208,3 +208,50 @@ def test_one_ticket_on_two_offline_devices_is_one_check_in_and_the_later_one_is_
     finally:
         first.close()
         second.close()
+
+
+DOOR_DATA_JS = """async () => ({
+  databases: (await indexedDB.databases()).map((d) => d.name)
+    .filter((n) => n.startsWith("eventhub-checkin")),
+  caches: (await caches.keys()).filter((k) => k.startsWith("eventhub-checkin")),
+  workers: (await navigator.serviceWorker.getRegistrations()).length,
+})"""
+
+
+def test_signing_out_sends_what_waits_and_removes_the_door_data(
+        browser: Browser, live_server, shot):
+    reg_id, name, code = _people(live_server)[0]
+    context = phone_context(browser, live_server.base_url)
+    try:
+        page = context.new_page()
+        sign_in_with_password(page, live_server.admin_email, live_server.admin_password)
+        letters = open_door(page, EVENT_SLUG)
+        assert page.evaluate(DOOR_DATA_JS)["databases"] == [f"eventhub-checkin:{EVENT_SLUG}"]
+        context.set_offline(True)
+        _type_code(page, code)
+        expect(page.get_by_text("1 venter på at blive sendt")).to_be_visible()
+
+        # Signing out while it cannot be sent: asked first, and staying keeps it.
+        with page.expect_event("dialog") as asked:
+            page.get_by_role("button", name="Log ud").click()
+        assert asked.value.message == ("1 check-ins er ikke sendt endnu og går tabt, hvis du "
+                                       "logger ud nu. Log ud alligevel?")
+        asked.value.dismiss()
+        expect(page.get_by_text("1 venter på at blive sendt")).to_be_visible()
+        step_check(page, shot, "door-30-sign-out-stayed")
+
+        # Online again: signing out sends it, signs the device out, and the phone forgets.
+        context.set_offline(False)
+        page.get_by_role("button", name="Log ud").click()
+        expect(page.get_by_text("Du er logget ud.")).to_be_visible()
+        assert reg_id in _check_ins(live_server, [reg_id])
+        with _db(live_server) as conn:
+            signed_out = conn.execute(
+                "SELECT signed_out_at FROM check_in_devices d JOIN events e ON e.id = "
+                "d.event_id WHERE e.slug = ? AND d.number = ?",
+                (EVENT_SLUG, ord(letters) - ord("A") + 1)).fetchone()[0]
+        assert signed_out is not None
+        assert page.evaluate(DOOR_DATA_JS) == {"databases": [], "caches": [], "workers": 0}
+        step_check(page, shot, "door-31-signed-out")
+    finally:
+        context.close()

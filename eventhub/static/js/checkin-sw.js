@@ -14,7 +14,8 @@ const NETWORK_WAIT_MS = 3000;
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(ASSETS);
+    // Past the browser's HTTP cache: the files must be the ones this version names.
+    await cache.addAll(ASSETS.map((url) => new Request(url, { cache: "reload" })));
     const page = await fetch(PAGE, { credentials: "same-origin", redirect: "manual" });
     if (page.ok) await cache.put(PAGE, page);
     await self.skipWaiting();

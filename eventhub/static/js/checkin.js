@@ -15,6 +15,7 @@ import {
 
 const PULL_EVERY_MS = 4000;
 const BATCH = 200;
+const BY_NAME = new Intl.Collator("da");
 
 const root = document.querySelector("[data-door]");
 const config = root ? JSON.parse(root.querySelector("[data-door-config]").textContent) : null;
@@ -168,6 +169,23 @@ function fold(text) {
   return (text || "").toLocaleLowerCase("da").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
 }
 
+// What a name search looks in: name and organization, folded once per person.
+const searchKeys = new WeakMap();
+
+function searchKey(person) {
+  const known = searchKeys.get(person);
+  if (known && known.n === person.n && known.o === person.o) return known.key;
+  const key = `${fold(person.n)}\n${fold(person.o)}`;
+  searchKeys.set(person, { n: person.n, o: person.o, key });
+  return key;
+}
+
+// Fold the names while nobody waits, so the first search is as quick as the others.
+function prepareSearch() {
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 200));
+  idle(() => { for (const p of people.values()) searchKey(p); });
+}
+
 function search(text) {
   const wanted = fold(text.trim());
   const list = $("[data-door-matches]");
@@ -177,9 +195,9 @@ function search(text) {
   }
   const found = [];
   for (const p of people.values()) {
-    if (fold(p.n).includes(wanted) || fold(p.o).includes(wanted)) found.push(p);
+    if (searchKey(p).includes(wanted)) found.push(p);
   }
-  found.sort((a, b) => a.n.localeCompare(b.n, "da"));
+  found.sort((a, b) => BY_NAME.compare(a.n, b.n));
   list.replaceChildren(...found.slice(0, 20).map((p) => matchItem(T, p, admit)));
   list.hidden = false;
   show(found.length ? document.createTextNode("") : noticeCard(fill(T.no_match, { q: text.trim() })));
@@ -215,6 +233,7 @@ async function fetchList() {
   cursor = answer.body.cursor;
   keepUntil = answer.body.keep_until;
   await door.write({ clear: ["people"], people: fresh, meta: { cursor, keep_until: keepUntil } });
+  prepareSearch();
   if (passing) notice("");
   return true;
 }
@@ -444,6 +463,7 @@ async function start() {
   await load();
   wire();
   render();
+  prepareSearch();
   scanner((code) => lookup(code));
   await tick();
 }
