@@ -33,7 +33,8 @@ WORKER_FILE = "js/checkin-sw.js"
 # What the service worker keeps for the page to open offline (besides the page itself).
 ASSETS = ("css/app.css", "css/programme.css", "css/checkin.css", "favicon.svg",
           "icons/checkin-192.png", "icons/checkin-512.png", "js/checkin.js",
-          "js/checkin-store.js", "js/checkin-sync.js", "js/checkin-view.js", "js/signout.js")
+          "js/checkin-camera.js", "js/checkin-list.js", "js/checkin-store.js",
+          "js/checkin-sync.js", "js/checkin-view.js", "js/signout.js")
 
 
 def _per_user() -> str:

@@ -7,6 +7,8 @@
 // Without JavaScript, or in a browser without IndexedDB or service workers, the page's
 // form works as before (one round trip per ticket).
 
+import { scanner } from "./checkin-camera.js";
+import { DoorList } from "./checkin-list.js";
 import { Door, forget } from "./checkin-store.js";
 import { Offline, Server, ticketCode, ticketHash } from "./checkin-sync.js";
 import {
@@ -15,7 +17,6 @@ import {
 
 const PULL_EVERY_MS = 4000;
 const BATCH = 200;
-const BY_NAME = new Intl.Collator("da");
 
 const root = document.querySelector("[data-door]");
 const config = root ? JSON.parse(root.querySelector("[data-door-config]").textContent) : null;
@@ -24,18 +25,16 @@ const $ = (selector) => root.querySelector(selector);
 const codeForm = document.querySelector("[data-code-form]");
 const supported = root && window.indexedDB && window.crypto?.subtle && "serviceWorker" in navigator;
 
-const people = new Map(); // ticket hash → {h, n, o, s, c, d}
-const mine = new Map(); // ticket hash → {h, nonce, at, warned}
-let queue = []; // [{nonce, ticket, at, offline}]
-let door = null;
+const list = new DoorList(T);
+let door = null; // the IndexedDB store
 let server = null;
 let device = null; // {token, letters}
 let cursor = null;
 let keepUntil = null;
 let online = navigator.onLine;
-let running = null; // the sync under way
+let running = null; // the sync (or undo) under way
 let stopped = false;
-let lastResult = null; // {person, nonce} of the scan on screen
+let lastResult = null; // {person, nonce} of the check-in on screen
 
 // Showing the state --------------------------------------------------------------------
 
@@ -43,18 +42,13 @@ function render() {
   $("[data-door-bar]").hidden = false;
   $("[data-door-network]").textContent = online ? T.online : T.offline;
   $("[data-door-network]").classList.toggle("is-offline", !online);
-  $("[data-door-queue]").textContent = queue.length
-    ? fill(T.queued, { n: queue.length }) : T.queued_none;
+  $("[data-door-queue]").textContent = list.queue.length
+    ? fill(T.queued, { n: list.queue.length }) : T.queued_none;
   $("[data-door-device]").textContent = device ? fill(T.device, { x: device.letters }) : "";
-  $("[data-door-size]").textContent = people.size ? fill(T.list_size, { n: people.size }) : "";
-  if (people.size) {
-    let expected = 0;
-    let inside = 0;
-    for (const p of people.values()) {
-      if (p.s !== "confirmed") continue;
-      expected += 1;
-      if (p.c) inside += 1;
-    }
+  const size = list.people.size;
+  $("[data-door-size]").textContent = size ? fill(T.list_size, { n: size }) : "";
+  if (size) {
+    const { inside, expected } = list.counts();
     $("[data-checkin-count]").textContent = fill(T.counter, { n: inside, total: expected });
   }
 }
@@ -77,12 +71,15 @@ function show(card, result = null) {
   card.querySelector?.("[data-door-undo]")?.addEventListener("click", undoLast);
 }
 
-// A warning after a sync; the card on screen, if it is the same person's, says it too.
-function warn(text, person = null) {
-  $("[data-door-warnings]").prepend(warningItem(T, text));
-  if (person && lastResult && lastResult.person.h === person.h) {
-    const kind = person.c ? "warn" : "error";
-    show(resultCard(T, person, kind, person.c ? alreadyText(T, person) : text));
+// Warnings after a sync; the card on screen, if it is the same person's, says it too.
+function warn(warnings) {
+  for (const { text, person } of warnings) {
+    $("[data-door-warnings]").prepend(warningItem(T, text));
+    if (person && lastResult && lastResult.person.h === person.h) {
+      const current = list.people.get(person.h) || person;
+      show(current.c ? resultCard(T, current, "warn", alreadyText(T, current))
+        : resultCard(T, current, "error", text));
+    }
   }
 }
 
@@ -102,22 +99,13 @@ async function admit(person) {
   } else if (person.c) {
     show(resultCard(T, person, "warn", alreadyText(T, person)));
   } else {
-    await checkIn(person);
+    const entry = list.checkIn(person, !online || !navigator.onLine);
+    await door.write({ queue: [entry], people: [person] });
+    const text = fill(T.checked_in, { name: person.n, time: hhmm(entry.at) });
+    show(resultCard(T, person, "ok", text, true), { person, nonce: entry.nonce });
+    render();
+    setTimeout(sync, 0);
   }
-}
-
-async function checkIn(person) {
-  const entry = {
-    nonce: crypto.randomUUID(), ticket: person.h, at: Date.now(), offline: !online || !navigator.onLine,
-  };
-  person.c = entry.at;
-  person.d = device ? device.letters : "";
-  queue.push(entry);
-  await door.write({ queue: [entry], people: [person] });
-  show(resultCard(T, person, "ok", fill(T.checked_in, { name: person.n, time: hhmm(entry.at) }), true),
-    { person, nonce: entry.nonce });
-  render();
-  setTimeout(sync, 0);
 }
 
 // Undo the check-in on screen. No sync runs meanwhile: one under way may be carrying it,
@@ -131,10 +119,7 @@ async function undoLast() {
 }
 
 async function undo({ person, nonce }) {
-  const waiting = queue.find((e) => e.nonce === nonce);
-  if (waiting) {
-    queue = queue.filter((e) => e !== waiting);
-  } else {
+  if (!list.queue.some((e) => e.nonce === nonce)) {
     let answer;
     try {
       answer = await server.post(config.urls.undo, { device: device.token, nonce });
@@ -143,13 +128,11 @@ async function undo({ person, nonce }) {
       return;
     }
     if (!answer.ok) {
-      notice(answer.body.message || answer.status);
+      notice(answer.body.message || String(answer.status));
       return;
     }
-    mine.delete(person.h);
   }
-  person.c = null;
-  person.d = "";
+  list.undone(person, nonce);
   await door.write({ people: [person], unqueue: [nonce], unmine: [person.h] });
   show(noticeCard(fill(T.undone, { name: person.n }), "ok"));
   render();
@@ -158,61 +141,31 @@ async function undo({ person, nonce }) {
 async function lookup(text) {
   const code = ticketCode(text);
   if (code) {
-    const person = people.get(await ticketHash(code));
-    if (person) return admit(person);
-    return show(unknownCard(T));
+    const person = list.people.get(await ticketHash(code));
+    return person ? admit(person) : show(unknownCard(T));
   }
   return search(text);
 }
 
-function fold(text) {
-  return (text || "").toLocaleLowerCase("da").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
-}
-
-// What a name search looks in: name and organization, folded once per person.
-const searchKeys = new WeakMap();
-
-function searchKey(person) {
-  const known = searchKeys.get(person);
-  if (known && known.n === person.n && known.o === person.o) return known.key;
-  const key = `${fold(person.n)}\n${fold(person.o)}`;
-  searchKeys.set(person, { n: person.n, o: person.o, key });
-  return key;
-}
-
-// Fold the names while nobody waits, so the first search is as quick as the others.
-function prepareSearch() {
-  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 200));
-  idle(() => { for (const p of people.values()) searchKey(p); });
-}
-
 function search(text) {
-  const wanted = fold(text.trim());
-  const list = $("[data-door-matches]");
-  if (wanted.length < 2) {
-    list.hidden = true;
+  const matches = $("[data-door-matches]");
+  if (text.trim().length < 2) {
+    matches.hidden = true;
     return;
   }
-  const found = [];
-  for (const p of people.values()) {
-    if (searchKey(p).includes(wanted)) found.push(p);
-  }
-  found.sort((a, b) => BY_NAME.compare(a.n, b.n));
-  list.replaceChildren(...found.slice(0, 20).map((p) => matchItem(T, p, admit)));
-  list.hidden = false;
+  const found = list.search(text);
+  matches.replaceChildren(...found.map((p) => matchItem(T, p, admit)));
+  matches.hidden = false;
   show(found.length ? document.createTextNode("") : noticeCard(fill(T.no_match, { q: text.trim() })));
 }
 
 // Talking to the server -------------------------------------------------------------
 
-function row(r, orgs) {
-  return { h: r[0], n: r[1], o: r[2] >= 0 ? orgs[r[2]] : "", s: r[3], c: r[4], d: r[5] };
-}
-
 async function startDevice() {
   const answer = await server.post(config.urls.device, {});
   if (!answer.ok) return refused(answer);
   device = { token: answer.body.device, letters: answer.body.letters };
+  list.letters = device.letters;
   await door.write({ meta: { device } });
   return true;
 }
@@ -221,89 +174,13 @@ async function fetchList() {
   notice(T.loading, "info");
   const answer = await server.get(config.urls.list);
   if (!answer.ok) return refused(answer);
-  const fresh = answer.body.people.map((r) => row(r, answer.body.orgs));
-  // Check-ins made here and not yet sent stay checked in on the new list.
-  const waiting = new Map(queue.map((e) => [e.ticket, e]));
-  for (const p of fresh) {
-    const entry = waiting.get(p.h);
-    if (entry && !p.c) Object.assign(p, { c: entry.at, d: device.letters });
-  }
-  people.clear();
-  for (const p of fresh) people.set(p.h, p);
+  const fresh = list.replace(answer.body);
   cursor = answer.body.cursor;
   keepUntil = answer.body.keep_until;
   await door.write({ clear: ["people"], people: fresh, meta: { cursor, keep_until: keepUntil } });
-  prepareSearch();
+  list.prepareSearch();
   if (passing) notice("");
   return true;
-}
-
-function applyResult(result, sent, changed) {
-  const person = people.get(result.ticket);
-  if (!person) return;
-  const entry = sent.get(result.nonce);
-  if (result.outcome === "not_confirmed") {
-    Object.assign(person, { s: result.status, c: null, d: "" });
-    warn(fill(T.warn_not_confirmed, { name: person.n, status: T.statuses[result.status] || result.status }),
-      person);
-  } else if (result.outcome === "undone") {
-    Object.assign(person, { c: null, d: "" });
-  } else {
-    Object.assign(person, { c: result.at, d: result.device });
-    const duplicate = result.outcome === "duplicate";
-    if (duplicate) warn(alreadyText(T, person, "warn_duplicate"), person);
-    mine.set(person.h, { h: person.h, nonce: result.nonce, at: entry ? entry.at : result.at, warned: duplicate });
-  }
-  changed.add(person);
-}
-
-// What other devices did: an earlier scan elsewhere of a ticket checked in here shows a
-// warning once.
-function applyChanges(changes, changed) {
-  const waiting = new Map(queue.map((e) => [e.ticket, e]));
-  for (const r of changes.people) {
-    const fresh = row(r, changes.orgs);
-    const entry = waiting.get(fresh.h);
-    if (entry && (!fresh.c || fresh.c > entry.at)) Object.assign(fresh, { c: entry.at, d: device.letters });
-    const own = mine.get(fresh.h);
-    if (own && !own.warned && fresh.c && fresh.d !== device.letters) {
-      own.warned = true;
-      warn(alreadyText(T, fresh, "warn_duplicate"), fresh);
-    }
-    // The same object stays in the map: a card or a match list on screen may hold it.
-    const person = people.get(fresh.h);
-    if (person) Object.assign(person, fresh);
-    else people.set(fresh.h, fresh);
-    changed.add(person || fresh);
-  }
-}
-
-async function synced(body, batch) {
-  const changed = new Set();
-  const sent = new Map(batch.map((e) => [e.nonce, e]));
-  for (const result of body.results) applyResult(result, sent, changed);
-  const received = new Set(body.results.map((r) => r.nonce));
-  queue = queue.filter((e) => !received.has(e.nonce));
-  if (body.changes) applyChanges(body.changes, changed);
-  cursor = body.cursor;
-  const touched = [...changed].map((p) => mine.get(p.h)).filter(Boolean);
-  await door.write({ people: [...changed], unqueue: [...received], mine: touched, meta: { cursor } });
-  if (body.door) $("[data-door-state]").innerHTML = body.door; // rendered by our own server
-}
-
-// A batch refused whole: put the refused check-ins aside (with why), send the rest again.
-async function putAside(refused) {
-  const changed = [];
-  for (const item of refused) {
-    const person = people.get(item.ticket);
-    const entry = queue.find((e) => e.nonce === item.nonce);
-    if (person && entry && person.c === entry.at) Object.assign(person, { c: null, d: "" });
-    if (person) changed.push(person);
-    warn(fill(T.warn_refused, { name: person ? person.n : "?", reason: item.reason }), person);
-  }
-  const gone = new Set(refused.map((r) => r.nonce));
-  queue = queue.filter((e) => !gone.has(e.nonce));
-  await door.write({ people: changed, unqueue: [...gone] });
 }
 
 function refused(answer) {
@@ -322,7 +199,7 @@ function refused(answer) {
 }
 
 async function markOffline() {
-  const changed = queue.filter((e) => !e.offline);
+  const changed = list.queue.filter((e) => !e.offline);
   for (const e of changed) e.offline = true;
   if (changed.length) await door.write({ queue: changed });
 }
@@ -336,17 +213,25 @@ function sync() {
 async function syncOnce() {
   if (stopped || !device) return;
   try {
-    const batch = queue.slice(0, BATCH);
+    const batch = list.queue.slice(0, BATCH);
     const answer = await server.post(config.urls.sync, {
-      device: device.token, since: cursor, queued: queue.length - batch.length,
+      device: device.token, since: cursor, queued: list.queue.length - batch.length,
       sent_at: Date.now(), check_ins: batch,
     });
     setOnline(true);
     if (answer.ok) {
-      await synced(answer.body, batch);
+      const done = list.synced(answer.body, batch);
+      cursor = answer.body.cursor;
+      await door.write({ people: done.changed, unqueue: done.received, mine: done.mine,
+        meta: { cursor } });
+      warn(done.warnings);
+      if (answer.body.door) $("[data-door-state]").innerHTML = answer.body.door; // our server's
       if (passing) notice("");
     } else if (answer.status === 409 && answer.body.refused) {
-      await putAside(answer.body.refused);
+      // Refused whole: the refused ones are put aside, the rest goes again at once.
+      const done = list.refused(answer.body.refused);
+      await door.write({ people: done.changed, unqueue: done.gone });
+      warn(done.warnings);
       setTimeout(sync, 0);
     } else {
       refused(answer);
@@ -358,7 +243,7 @@ async function syncOnce() {
   } finally {
     render();
   }
-  if (queue.length && online && !stopped) setTimeout(sync, 0);
+  if (list.queue.length && online && !stopped) setTimeout(sync, 0);
 }
 
 function setOnline(value) {
@@ -372,24 +257,24 @@ async function tick() {
   if (await over()) return;
   try {
     if (!device && !(await startDevice())) return;
-    if (!people.size && !(await fetchList())) return;
+    if (!list.people.size && !(await fetchList())) return;
     await sync();
   } catch (error) {
     if (!(error instanceof Offline)) throw error;
     setOnline(false);
-    if (!people.size) notice(T.no_list);
+    if (!list.people.size) notice(T.no_list);
   }
 }
 
 // The event is over: the list goes; check-ins still waiting stay until they are sent.
 async function over() {
   if (!keepUntil || Date.now() < keepUntil) return false;
-  if (queue.length) {
-    if (people.size) {
-      people.clear();
+  if (list.queue.length) {
+    if (list.people.size) {
+      list.people.clear();
       await door.write({ clear: ["people"] });
     }
-    notice(fill(T.over_queued, { n: queue.length }), "warn", true);
+    notice(fill(T.over_queued, { n: list.queue.length }), "warn", true);
     return false;
   }
   stopped = true;
@@ -420,18 +305,17 @@ async function load() {
   }
   await door.write({ meta: { user: config.user, urls: config.urls } });
   device = (await door.meta("device")) || null;
+  list.letters = device ? device.letters : "";
   cursor = (await door.meta("cursor")) || null;
   keepUntil = (await door.meta("keep_until")) || null;
-  for (const p of await door.all("people")) people.set(p.h, p);
-  for (const m of await door.all("mine")) mine.set(m.h, m);
-  queue = (await door.all("queue")).sort((a, b) => a.at - b.at);
+  list.load(await door.all("people"), await door.all("mine"), await door.all("queue"));
 }
 
 function wire() {
   codeForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = codeForm.querySelector("input[name=code]");
-    if (!people.size) {
+    if (!list.people.size) {
       if (online) codeForm.submit(); // no list yet: the server answers this one
       else notice(T.no_list);
       return;
@@ -456,62 +340,15 @@ function wire() {
 }
 
 async function start() {
-  const csrf = codeForm.querySelector("input[name=csrf_token]").value;
-  server = new Server(config.urls, csrf);
+  server = new Server(config.urls, codeForm.querySelector("input[name=csrf_token]").value);
   navigator.serviceWorker.register(config.urls.worker, { scope: config.urls.page })
     .catch(() => { /* the page still works while online */ });
   await load();
   wire();
   render();
-  prepareSearch();
-  scanner((code) => lookup(code));
+  list.prepareSearch();
+  scanner((code) => lookup(code), T.unreadable);
   await tick();
-}
-
-// The camera, where the browser has BarcodeDetector -------------------------------------
-
-function scanner(onCode) {
-  const section = document.querySelector("[data-scanner]");
-  if (!section || !("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) return;
-  section.hidden = false;
-  const video = section.querySelector("[data-scanner-video]");
-  const status = section.querySelector("[data-scanner-status]");
-  const start = section.querySelector("[data-scanner-start]");
-  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-  let stream = null;
-  let last = "";
-  const stop = () => {
-    if (stream) stream.getTracks().forEach((t) => t.stop());
-    stream = null;
-    start.hidden = false;
-  };
-  const scan = async () => {
-    if (!stream) return;
-    try {
-      for (const found of await detector.detect(video)) {
-        const code = ticketCode(found.rawValue);
-        if (!code) status.textContent = T ? T.unreadable : "";
-        if (code && code !== last) {
-          last = code;
-          setTimeout(() => { last = ""; }, 3000); // the same ticket held up: once
-          await onCode(code);
-        }
-      }
-    } catch (_) { /* frame not ready yet */ }
-    setTimeout(scan, 150);
-  };
-  start.addEventListener("click", async () => {
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-      video.srcObject = stream;
-      await video.play();
-      start.hidden = true;
-      scan();
-    } catch (err) {
-      status.textContent = start.dataset.denied || String(err);
-    }
-  });
-  document.addEventListener("visibilitychange", () => { if (document.hidden) stop(); });
 }
 
 // Without the app: the counter refreshes, and a scan posts the ticket to the server.
