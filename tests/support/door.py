@@ -89,6 +89,55 @@ def check_ins_of(app, event_id: int) -> list:
                 for email, at, n, offline, nonce, user in rows]
 
 
+# An event at the door (tests of the door app's server side) -----------------------------
+
+SLUG = "dag"
+
+
+def make_door_event(app) -> int:
+    """Event "dag": four confirmed registrations (the first from Odense Kommune), one
+    cancelled and one on the waiting list, emails p0…p5@example.dk."""
+    from eventhub.events.models import Organization
+    from eventhub.registration.models import Registration
+    from tests.support.factories import PASSWORD, make_event, make_user
+
+    organizer = make_user(app, "org@example.com", password=PASSWORD)
+    event_id = make_event(app, SLUG, title="Del og Genbrug", organizer_id=organizer)
+    with app.app_context():
+        odense = Organization(name="Odense Kommune", name_key="odense kommune x")
+        db.session.add(odense)
+        db.session.flush()
+        for n, status in enumerate(["confirmed"] * 4 + ["cancelled", "waitlisted"]):
+            db.session.add(Registration(event_id=event_id, email=f"p{n}@example.dk",
+                                        name=f"Person {n}", status=status,
+                                        organization_id=odense.id if n == 0 else None))
+        db.session.commit()
+    return event_id
+
+
+def staff_client(app, event_id: int, email: str = "check@example.com", role: str = "checkin"):
+    """A client signed in as someone with ``role`` on the event."""
+    from eventhub.events.models import EventRole
+    from tests.support.client import Client, login
+    from tests.support.factories import PASSWORD, make_user
+
+    user = make_user(app, email, password=PASSWORD)
+    with app.app_context():
+        db.session.add(EventRole(event_id=event_id, user_id=user, role=role))
+        db.session.commit()
+    client = Client(app, app.response_class, use_cookies=True)
+    login(client, email)
+    return client
+
+
+def count(app, model) -> int:
+    """Rows of ``model``."""
+    from sqlalchemy import func
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
 # In the browser (tests/e2e) -----------------------------------------------------------------
 
 MAGIC_LINK_RE = r"https?://\S+/login/link/\S+"
