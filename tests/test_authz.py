@@ -154,6 +154,15 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/badges.pdf": R(ORGANIZER),
     "/manage/e/<slug>/checkin": R(CHECKIN),
     "/manage/e/<slug>/checkin/count": R(CHECKIN),
+    # The door app: JSON answers (a signed-out device gets a 401, counted as "login").
+    "/manage/e/<slug>/checkin/device": R(CHECKIN),
+    "/manage/e/<slug>/checkin/device/signout": R(CHECKIN),
+    "/manage/e/<slug>/checkin/list.json": R(CHECKIN),
+    "/manage/e/<slug>/checkin/manifest.webmanifest": R(CHECKIN),
+    "/manage/e/<slug>/checkin/sw.js": R(PUBLIC),  # the service worker holds no data
+    "/manage/e/<slug>/checkin/sync": R(CHECKIN),
+    "/manage/e/<slug>/checkin/token.json": R(CHECKIN),
+    "/manage/e/<slug>/checkin/undo": R(CHECKIN),
     "/manage/e/<slug>/edit": R(ORGANIZER),
     "/manage/e/<slug>/followup/": R(COMMUNITY),
     "/manage/e/<slug>/followup/introduce": R(COMMUNITY),

@@ -22,7 +22,7 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.registration import exports, imports, services
+from eventhub.registration import checkins, door, door_page, exports, imports, services
 from eventhub.registration import questions as q
 from eventhub.registration.formdata import (
     answer_values,
@@ -74,7 +74,7 @@ def registrations(slug: str):
         status_choices=status_filter_choices(), kind_labels=ORGANIZATION_KIND_LABELS,
         status_labels=STATUS_LABELS, badge_labels=BADGE_LABELS,
         questions=q.active_questions(event),
-        seats_taken=services.seats_taken(event), counts=services.check_in_counts(event),
+        seats_taken=services.seats_taken(event), counts=checkins.check_in_counts(event),
         action_form=ActionForm(), query=request.query_string.decode(),
     )
 
@@ -304,7 +304,7 @@ def checkin(slug: str):
     matches = None
     if form.validate_on_submit():
         try:
-            found = services.find_for_check_in(event, form.code.data)
+            found = checkins.find_for_check_in(event, form.code.data)
         except DomainError as exc:
             form.code.errors = [exc.message]
         else:
@@ -312,14 +312,17 @@ def checkin(slug: str):
                 return redirect(url_for("registration.ticket", code=found.ticket_code))
             matches = found
     status = 422 if form.errors else 200
+    door_config = {"slug": event.slug, "user": current_user.id,
+                   "urls": door_page.urls(slug), "texts": door_page.texts()}
     return render_template("registration/checkin.html", event=event, form=form,
-                           matches=matches, counts=services.check_in_counts(event)), status
+                           matches=matches, counts=checkins.check_in_counts(event),
+                           door=door.door_state(event), door_config=door_config), status
 
 
 @bp.get("/checkin/count")
 def checkin_count(slug: str):
     event = events.get_event_for(slug, current_user, CHECKIN, ORGANIZER)
-    counts = services.check_in_counts(event)
+    counts = checkins.check_in_counts(event)
     return jsonify(**counts, text=_("%(n)d af %(total)d checket ind", n=counts["checked_in"],
                                     total=counts["expected"]))
 

@@ -1,4 +1,5 @@
-"""Registrations, the event's own questions and the answers to them."""
+"""Registrations, the event's own questions and the answers to them; check-ins and the
+door devices that make them."""
 
 from __future__ import annotations
 
@@ -150,3 +151,99 @@ class Answer(db.Model):
         if isinstance(self.value, bool):
             return str(_l("Ja")) if self.value else str(_l("Nej"))
         return "" if self.value is None else str(self.value)
+
+
+# Check-in --------------------------------------------------------------------------------
+
+
+def new_device_token() -> str:
+    """The id a door device keeps and sends with every sync: 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def device_letters(number: int) -> str:
+    """1 → "A", 26 → "Z", 27 → "AA": the short name a door device goes by."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+class CheckInDevice(db.Model):
+    """A phone or tablet at the door that keeps the event's check-in list offline.
+
+    It belongs to one event and to the staff member signed in on it; it is called
+    "Enhed A", "Enhed B", … in the order the devices were first started."""
+
+    __tablename__ = "check_in_devices"
+    __table_args__ = (UniqueConstraint("event_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_device_token)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many check-ins the device said were waiting on it at its last sync.
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    signed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def letters(self) -> str:
+        return device_letters(self.number)
+
+
+class CheckIn(db.Model):
+    """A participant's check-in: one per registration, the earliest scan wins.
+
+    Who scanned, when (the time on the device, also when it was sent later), where
+    (the door device; none for the ticket page), and whether it was made offline.
+    ``nonce`` is the device's random id for the scan, so sending it again changes
+    nothing. ``registrations.checked_in_at`` mirrors ``checked_in_at``."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_in_devices.id", ondelete="SET NULL"), index=True)
+    nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    registration: Mapped[Registration] = relationship()
+    user: Mapped[User | None] = relationship()
+    device: Mapped[CheckInDevice | None] = relationship()
+
+
+class DuplicateScan(db.Model):
+    """A scan of a ticket that was already checked in on another device while both
+    were offline: kept so the same nonce sent again gets the same answer, and so staff
+    can see that one ticket came through the door twice."""
+
+    __tablename__ = "check_in_duplicates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_in_devices.id", ondelete="SET NULL"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offline: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    device: Mapped[CheckInDevice | None] = relationship()

@@ -20,7 +20,6 @@ from eventhub.accounts.services import check_email
 from eventhub.db import lock_row, utcnow
 from eventhub.errors import DomainError, NotFound, ValidationError
 from eventhub.events.models import (
-    CHECKIN,
     ORGANIZATION_KINDS,
     ORGANIZER,
     PUBLISHED,
@@ -408,75 +407,6 @@ def resend_ticket(reg: Registration, *, actor) -> None:
     require_role(actor, reg.event, ORGANIZER)
     audit.record(actor, reg.event, "registration.resend", audit.registration_label(reg))
     send_confirmation(reg, waitlist_position(reg))
-
-
-# Check-in ---------------------------------------------------------------------------
-
-
-@dataclass
-class CheckInResult:
-    registration: Registration
-    first_time: bool
-
-
-def check_in(reg: Registration, *, actor) -> CheckInResult:
-    """Check a confirmed participant in; a second scan reports the first one."""
-    require_role(actor, reg.event, CHECKIN, ORGANIZER)
-    if reg.status != CONFIRMED:
-        raise ValidationError(_("Kun bekræftede deltagere kan checkes ind. Status: %(s)s",
-                                s=_status_text(reg.status)))
-    updated = db.session.execute(
-        Registration.__table__.update()
-        .where(Registration.id == reg.id, Registration.checked_in_at.is_(None))
-        .values(checked_in_at=utcnow(), checked_in_by_id=actor.id)
-    )
-    db.session.refresh(reg)
-    if updated.rowcount == 1:
-        audit.record(actor, reg.event, "registration.checkin", audit.registration_label(reg))
-        emit("checkin.created", event_id=reg.event_id, registration_id=reg.id)
-    return CheckInResult(reg, updated.rowcount == 1)
-
-
-def undo_check_in(reg: Registration, *, actor) -> None:
-    """Take back a check-in made by mistake."""
-    require_role(actor, reg.event, CHECKIN, ORGANIZER)
-    reg.checked_in_at, reg.checked_in_by_id = None, None
-    db.session.flush()
-    audit.record(actor, reg.event, "registration.checkin_undo", audit.registration_label(reg))
-
-
-def check_in_counts(event: Event) -> dict[str, int]:
-    """Checked in and expected (confirmed) for the live counter."""
-    row = db.session.execute(
-        select(
-            func.count().filter(Registration.checked_in_at.is_not(None)),
-            func.count(),
-        ).where(Registration.event_id == event.id, Registration.status == CONFIRMED)
-    ).one()
-    return {"checked_in": row[0], "expected": row[1]}
-
-
-def _status_text(status: str) -> str:
-    from eventhub.registration.models import STATUS_LABELS
-
-    return str(STATUS_LABELS.get(status, status))
-
-
-def find_for_check_in(event: Event, typed: str) -> Registration | list[Registration]:
-    """A ticket by its code or scanned URL, else confirmed people matching a name search."""
-    typed = (typed or "").strip()
-    code = typed.rsplit("/t/", 1)[-1].strip("/ ")
-    try:
-        reg = by_ticket_code(code)
-    except DomainError as exc:
-        matches = list_registrations(event, RegistrationFilter(
-            search=typed, status=CONFIRMED)) if len(typed) >= 2 else []
-        if not matches:
-            raise NotFound(exc.message + " " + _("Ingen deltager matcher heller.")) from None
-        return matches
-    if reg.event_id != event.id:
-        raise ValidationError(_("Billetten hører til et andet arrangement."))
-    return reg
 
 
 # Lists -------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from eventhub.events import services as events
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
+from eventhub.registration import checkins, services
 from eventhub.registration import questions as q
-from eventhub.registration import services
 from eventhub.registration.formdata import (
     answer_values,
     answers_from_request,
@@ -48,7 +48,7 @@ def manage_panel(event, user) -> dict | None:
     if not events.is_staff(user, event):
         return None
     return {"organizer": events.has_role(user, event, ORGANIZER),
-            "seats_taken": services.seats_taken(event), "counts": services.check_in_counts(event)}
+            "seats_taken": services.seats_taken(event), "counts": checkins.check_in_counts(event)}
 
 
 def _register_limit() -> str:
@@ -185,7 +185,7 @@ def ticket(code: str):
     if _is_checkin_staff(reg):
         return render_template("registration/checkin_ticket.html", reg=reg, event=reg.event,
                                status_label=STATUS_LABELS[reg.status], form=ActionForm(),
-                               counts=services.check_in_counts(reg.event),
+                               counts=checkins.check_in_counts(reg.event),
                                just_checked_in=request.args.get("done") == "1")
     return render_template("registration/ticket.html", reg=reg, event=reg.event,
                            status_label=STATUS_LABELS[reg.status])
@@ -202,7 +202,7 @@ def ticket_qr(code: str):
 def check_in(code: str):
     reg = services.by_ticket_code(code)
     with attempt(ValidationError) as failed:
-        result = services.check_in(reg, actor=current_user)
+        result = checkins.check_in(reg, actor=current_user)
     if failed:
         flash(failed.message, "error")
         return redirect(url_for("registration.ticket", code=code))
@@ -214,7 +214,7 @@ def check_in(code: str):
 @bp.post("/t/<code>/undo")
 def undo_check_in(code: str):
     reg = services.by_ticket_code(code)
-    services.undo_check_in(reg, actor=current_user)
+    checkins.undo_check_in(reg, actor=current_user)
     flash(_("Check-in for %(name)s er fortrudt.", name=reg.name), "info")
     return redirect(url_for("registration.ticket", code=code))
 

@@ -24,6 +24,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.support.door import open_door
 from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -235,16 +236,27 @@ def test_check_in_by_keyboard_only(browser, live_server, states):
                             (EMAIL,)).fetchone()[0]
     context = _context(browser, live_server, states, "admin", PHONE)
     page = context.new_page()
-    page.goto(f"/manage/e/{EVENT_SLUG}/checkin")
+    open_door(page, EVENT_SLUG)
     field = page.get_by_label(re.compile("Billetkode"))
     _tab_to(page, field)
     page.keyboard.type(code)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/t/{re.escape(code)}"))
-    button = page.get_by_role("button", name=re.compile("Check ind|Tjek ind", re.I))
-    _tab_to(page, button)
+    done = page.get_by_role("status").filter(has_text="Wenche Tester er checket ind kl.")
+    expect(done).to_be_visible()
+    # Back one stop from the field: the result's "Fortryd", with its focus showing.
+    page.keyboard.press("Shift+Tab")
+    undo = page.get_by_role("button", name="Fortryd")
+    expect(undo).to_be_focused()
+    assert _has_visible_focus(page), "the focused control shows no focus indicator"
     page.keyboard.press("Enter")
-    expect(page.get_by_text(re.compile("checket ind", re.I)).first).to_be_visible()
+    expect(page.get_by_text("Check-in for Wenche Tester er fortrudt.")).to_be_visible()
+    # By name: search, Tab to the person's button, Enter.
+    _tab_to(page, field)
+    page.keyboard.type("Wenche")
+    page.keyboard.press("Enter")
+    _tab_to(page, page.get_by_role("button", name="Check ind: Wenche Tester"))
+    page.keyboard.press("Enter")
+    expect(done).to_be_visible()
     context.close()
 
 

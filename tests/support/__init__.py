@@ -7,6 +7,7 @@ from each other or from a conftest), and the conftest files hold only fixtures.
 - ``factories``: ``make_*`` builders that write straight to the database, form data.
 - ``mail``: delivering the outbox and reading the mails back.
 - ``polls``: polls, phones that vote, result streams.
+- ``door``: the check-in door app's devices, their syncs and what they sent.
 - ``privacy_data``: one person's data in every feature (privacy and purge tests).
 - ``production``: free ports, a throwaway Redis, app processes, nginx on loopback.
 - ``e2e``: the browser journeys' demo event, phone contexts and step checks.
