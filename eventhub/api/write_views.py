@@ -11,6 +11,7 @@ from eventhub.api import schemas as s
 from eventhub.api.operations import operation, setup_blueprint
 from eventhub.errors import NotFound, ValidationError
 from eventhub.followup import services as followup
+from eventhub.registration import checkins
 from eventhub.registration import services as registration
 
 REGS, LEADS = "registrations:write", "leads:write"
@@ -57,7 +58,7 @@ def create_checkin(token, event, body: s.CheckInIn):
         reg = registration.by_ticket_code(body.ticket_code or "")
         if reg.event_id != event.id:
             raise NotFound(_("Billetten hører til et andet arrangement."))
-    result = registration.check_in(reg, actor=token.created_by)
+    result = checkins.check_in(reg, actor=token.created_by)
     return s.CheckInOut(registration_id=reg.id, checked_in_at=reg.checked_in_at,
                         first_time=result.first_time)
 

@@ -68,10 +68,10 @@ def place(reg: Registration, scan: Scan) -> CheckIn:
     """Make ``scan`` the registration's check-in (the caller holds the door lock): the
     first one, or one earlier than the check-in it replaces, which becomes a duplicate."""
     current = check_in_of(reg)
-    if current is None:
+    first = current is None
+    if first:
         current = CheckIn(event_id=reg.event_id, registration_id=reg.id)
         db.session.add(current)
-        emit("checkin.created", event_id=reg.event_id, registration_id=reg.id)
     else:
         keep_as_duplicate(reg, Scan(current.user_id, current.checked_in_at, current.device,
                                     current.nonce, current.offline), current.received_at)
@@ -80,6 +80,8 @@ def place(reg: Registration, scan: Scan) -> CheckIn:
     current.received_at = utcnow()
     reg.checked_in_at, reg.checked_in_by_id = scan.at, scan.user_id
     db.session.flush()
+    if first:
+        emit("checkin.created", event_id=reg.event_id, registration_id=reg.id)
     return current
 
 
