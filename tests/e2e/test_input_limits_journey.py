@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.pages import DESKTOP, EVENT_PATH, PHONE, step_check
+from tests.support.e2e import DESKTOP, EVENT_PATH, PHONE, step_check
 
 MANAGE = f"/manage{EVENT_PATH}"
 
