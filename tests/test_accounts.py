@@ -33,7 +33,7 @@ def test_password_is_stored_hashed(app):
 
 
 def test_passwords_are_hashed_with_scrypt(client, app, monkeypatch):
-    """The app's own hashing (the other tests use a fast one: tests/conftest.py)."""
+    """The app's own hashing (the other tests use a fast one: tests/support/speedups.py)."""
     from werkzeug.security import generate_password_hash
 
     from eventhub.accounts import services

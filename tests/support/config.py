@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
-from werkzeug.security import generate_password_hash
-
 from config import database_url
-
-# Passwords in production are hashed with Werkzeug's default, scrypt, slow by design
-# (~0.1 s a hash, most of this suite's time when every test paid it). The tests hash with
-# one PBKDF2 round instead (tests/conftest.py); test_accounts checks the real hash.
-fast_password_hash = partial(generate_password_hash, method="pbkdf2:sha256:1")
 
 
 def on_postgres() -> bool:
