@@ -32,6 +32,21 @@ def test_password_is_stored_hashed(app):
         assert user.password_hash and PASSWORD not in user.password_hash
 
 
+def test_passwords_are_hashed_with_scrypt(client, app, monkeypatch):
+    """The app's own hashing (the other tests use a fast one: tests/support/speedups.py)."""
+    from werkzeug.security import generate_password_hash
+
+    from eventhub.accounts import services
+
+    monkeypatch.setattr(services, "generate_password_hash", generate_password_hash)
+    make_user(app, "org@example.com", password=PASSWORD)
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash))
+    assert stored.startswith("scrypt:")
+    assert login(client, "org@example.com").status_code == 302
+    assert signed_in(client)
+
+
 def test_wrong_password_gives_one_vague_danish_message_and_keeps_email(client, app):
     make_user(app, "org@example.com", password=PASSWORD)
     for email in ("org@example.com", "nobody@example.com"):

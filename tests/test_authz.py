@@ -10,20 +10,28 @@ redirect elsewhere, or 400/409/422 for the empty form we post), ``login`` (a red
 to the sign-in page), ``403``, ``404``. POST requests carry a valid CSRF token and no
 fields; each POST runs on a freshly built world, so one person's action never changes
 what the next one sees.
+
+Each route, method and person is a test case of its own, named like
+``GET /manage/e/<slug>/registrations as participant``; ``-k`` picks some, e.g.
+``-k "registrations and participant"``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from eventhub import create_app
 from eventhub.accounts import sessions
 from eventhub.extensions import db, limiter
+from tests.support.config import app_config
 from tests.support.db import empty_database
 
 ROLES = ("anonymous", "participant", "checkin", "community", "other_organizer",
@@ -445,49 +453,68 @@ def routes(app):
             yield rule, method
 
 
-def test_every_route_has_an_entry(app):
-    missing = sorted({rule.rule for rule, _m in routes(app)} - set(ACCESS))
+# The URL map, read once at collection (no database needed) to make one case per route,
+# method and person.
+URL_MAP_APP = create_app(app_config("sqlite://", Path(tempfile.gettempdir()) / "authz-map"))
+CASES = [
+    pytest.param(rule.rule, method, role, want, id=f"{method} {rule.rule} as {role}")
+    for rule, method in routes(URL_MAP_APP) if rule.rule in ACCESS  # (else: the test below)
+    for role, want in zip(ROLES, ACCESS[rule.rule].for_method(method), strict=True)
+]
+
+
+def test_every_route_has_an_entry():
+    rules = {rule.rule for rule, _m in routes(URL_MAP_APP)}
+    missing = sorted(rules - set(ACCESS))
     assert not missing, ("routes without an entry in tests/test_authz.py ACCESS (declare "
                          "who may use them): " + ", ".join(missing))
-    stale = sorted(set(ACCESS) - {rule.rule for rule, _m in routes(app)})
+    stale = sorted(set(ACCESS) - rules)
     assert not stale, "ACCESS rows for routes that no longer exist: " + ", ".join(stale)
 
 
-def _fresh_world(app) -> dict:
-    with app.app_context():
-        db.session.rollback()
-        empty_database()
-        world = build_world()
-        db.session.commit()
-        return world
+class Matrix:
+    """The app and world the cases share: GETs reuse one world; a POST (which may change
+    it) runs on a fresh one, and the next GET then builds another."""
+
+    def __init__(self, app) -> None:
+        self.app, self.world, self.changed = app, None, False
+        self.rules = {(rule.rule, method): rule for rule, method in routes(app)}
+
+    def world_for(self, method: str) -> dict:
+        if self.world is None or self.changed or method != "GET":
+            with self.app.app_context():
+                db.session.rollback()
+                empty_database()
+                self.world = build_world()
+                db.session.commit()
+        self.changed = method != "GET"
+        return self.world
 
 
-def test_authorization_matrix(app):
-    """Every route × method × person gives the declared answer."""
+@pytest.fixture(scope="module")
+def matrix(database_uri, tmp_path_factory):
+    app = create_app(app_config(database_uri, tmp_path_factory.mktemp("authz")))
     limiter.enabled = False
     try:
-        world, changed = _fresh_world(app), False
-        wrong = []
-        for rule, method in routes(app):
-            entry = ACCESS.get(rule.rule)
-            if entry is None:
-                continue  # reported by test_every_route_has_an_entry
-            if changed:  # a POST may have changed what the next GET sees
-                world, changed = _fresh_world(app), False
-            url = _url(app, rule, entry, world)
-            expected = entry.for_method(method)
-            for role, want in zip(ROLES, expected, strict=True):
-                if method != "GET":
-                    world, changed = _fresh_world(app), True
-                    url = _url(app, rule, entry, world)
-                response = request_as(app, world, role, method, url)
-                got = classify(response)
-                if got != want:
-                    wrong.append(f"{method} {rule.rule} as {role}: expected {want}, got "
-                                 f"{got} ({response.status_code})")
+        yield Matrix(app)
     finally:
         limiter.enabled = True
-    assert not wrong, "\n".join(wrong)
+        with app.app_context():
+            db.session.rollback()
+            empty_database()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("path,method,role,want", CASES)
+def test_route_gives_the_declared_answer(matrix, path, method, role, want):
+    """The route and method, requested as this person, gives the answer in ACCESS."""
+    rule = matrix.rules[path, method]
+    world = matrix.world_for(method)
+    response = request_as(matrix.app, world, role, method,
+                          _url(matrix.app, rule, ACCESS[path], world))
+    got = classify(response)
+    assert got == want, (f"{method} {path} as {role}: expected {want}, got {got} "
+                         f"({response.status_code})")
 
 
 @pytest.mark.parametrize("spec", [PUBLIC, SIGNED_IN, STAFF, CHECKIN, ORGANIZER, ADMIN])

@@ -3,6 +3,7 @@ quick Danish 503 pages that heal by themselves when Redis or PostgreSQL come bac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -246,11 +247,9 @@ class _TcpGate:
             pass
         self.listener.close()
         for conn in self.conns:
-            try:
+            with contextlib.suppress(OSError):  # (a pipe thread may have shut it down)
                 conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
-            except OSError:
-                pass
+            conn.close()
         self.conns.clear()
 
 
@@ -280,4 +279,5 @@ def test_database_outage_gives_a_danish_503_quickly_and_heals(database_uri, tmp_
     finally:
         with app.app_context():
             db.engine.dispose()
+        gate.shut()
         gate.shut()

@@ -5,12 +5,10 @@ other's address by mail."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.e2e import EVENT_PATH, EVENT_SLUG, phone_context, step_check
+from tests.support.e2e import EVENT_PATH, demo_email, phone_context, step_check
 
 DIRECTORY = EVENT_PATH + "/directory"
 MAGIC_LINK_RE = re.compile(r"https?://\S+/login/link/\S+")
@@ -20,20 +18,6 @@ SENDER = "Line Vestergaard"
 RECIPIENT = "Søren Kjær"
 SOLUTION = "Natlig faldsensor"
 REASON = "Odense Kommune har implementeret Natlig faldsensor, som du vil vide mere om"
-
-
-def _demo_email(live_server, name: str) -> str:
-    """The demo participant's address, read from the demo's SQLite database."""
-    path = live_server.instance_dir / "eventhub.sqlite"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        row = db.execute(
-            "SELECT r.email FROM registrations r JOIN events e ON e.id = r.event_id"
-            " WHERE e.slug = ? AND r.name = ?",
-            (EVENT_SLUG, name),
-        ).fetchone()
-    if row is None:
-        pytest.fail(f"demo participant {name!r} not found in {path}", pytrace=False)
-    return row[0]
 
 
 def _body(msg) -> str:
@@ -62,8 +46,8 @@ def test_participant_finds_someone_who_has_done_it_and_they_connect(
     def step(on: Page, name: str) -> None:
         step_check(on, shot, name)
 
-    line = _demo_email(live_server, SENDER)
-    soeren = _demo_email(live_server, RECIPIENT)
+    line = demo_email(live_server, SENDER)
+    soeren = demo_email(live_server, RECIPIENT)
     sender_context = phone_context(browser, live_server.base_url)
     recipient_context = phone_context(browser, live_server.base_url)
     try:

@@ -7,28 +7,22 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import subprocess
 
-import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.support.e2e import DESKTOP, EVENT_SLUG, EVENT_TITLE, SCREENSHOT_DIR, step_check
+from tests.support.e2e import (
+    DESKTOP,
+    EVENT_SLUG,
+    EVENT_TITLE,
+    SCREENSHOT_DIR,
+    demo_email,
+    step_check,
+)
 
 MANAGE = f"/manage/e/{EVENT_SLUG}"
 # A demo lead at "Møde" (Randers wants screen visits; a meeting with Svendborg is set).
 LEAD_PERSON = "Pernille Krogh"
-
-
-def _demo_email(live_server, name: str) -> str:
-    path = live_server.instance_dir / "eventhub.sqlite"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        row = db.execute(
-            "SELECT r.email FROM registrations r JOIN events e ON e.id = r.event_id"
-            " WHERE e.slug = ? AND r.name = ?", (EVENT_SLUG, name)).fetchone()
-    if row is None:
-        pytest.fail(f"demo participant {name!r} not found", pytrace=False)
-    return row[0]
 
 
 def test_community_manager_follows_up_to_adoption_and_reports(
@@ -75,11 +69,11 @@ def test_community_manager_follows_up_to_adoption_and_reports(
         seeker, runner = found.group(1), found.group(2)
         step_check(page, shot, "followup-02-introduced")
         for name, other in ((seeker, runner), (runner, seeker)):
-            mail = wait_for_mail(live_server.mail_dir, _demo_email(live_server, name),
+            mail = wait_for_mail(live_server.mail_dir, demo_email(live_server, name),
                                  after=before)
             body = mail.get_body(preferencelist=("plain",)).get_content()
             assert other in body and "/u/" in body, body
-            assert _demo_email(live_server, other) not in body  # no address handed out
+            assert demo_email(live_server, other) not in body  # no address handed out
 
         # 3. The board: open a lead at "Møde" and move it to "Genbrugt (tilpasning)"
         page.get_by_role("navigation", name="Opfølgning").get_by_role(

@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.door import open_door
-from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT
+from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT, demo_db
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -43,14 +42,10 @@ def checkers_installed() -> None:
                     pytrace=False)
 
 
-def _db(live_server) -> sqlite3.Connection:
-    return sqlite3.connect(live_server.instance_dir / "eventhub.sqlite")
-
-
 @pytest.fixture(scope="module")
 def demo(live_server) -> dict:
     """Ids and codes of the demo event, read from its database."""
-    with _db(live_server) as conn:
+    with demo_db(live_server) as conn:
         event_id, join_code = conn.execute(
             "SELECT id, join_code FROM events WHERE slug = ?", (EVENT_SLUG,)).fetchone()
         session_id = conn.execute("SELECT id FROM sessions WHERE event_id = ? ORDER BY "
@@ -231,7 +226,7 @@ def test_voting_by_keyboard_only(browser, live_server, demo, states):
 
 
 def test_check_in_by_keyboard_only(browser, live_server, states):
-    with _db(live_server) as conn:
+    with demo_db(live_server) as conn:
         code = conn.execute("SELECT ticket_code FROM registrations WHERE email = ?",
                             (EMAIL,)).fetchone()[0]
     context = _context(browser, live_server, states, "admin", PHONE)

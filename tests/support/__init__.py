@@ -1,5 +1,6 @@
 """What the tests share, in one place: test modules import helpers from here only (never
-from each other or from a conftest), and the conftest files hold only fixtures.
+from each other or from a conftest), and the conftest files hold only fixtures (and
+collection hooks).
 
 - ``config``: the app's test settings (``app_config``) and which database this run uses.
 - ``db``: a throwaway PostgreSQL database per run, emptying the database between tests.
@@ -12,4 +13,5 @@ from each other or from a conftest), and the conftest files hold only fixtures.
 - ``production``: free ports, a throwaway Redis, app processes, nginx on loopback.
 - ``e2e``: the browser journeys' demo event, phone contexts and step checks.
 - ``bench``: the benchmarks' percentile and throwaway PostgreSQL databases.
+- ``speedups``: a fast password hash, SQLite without fsync, templates compiled once.
 """

@@ -56,6 +56,15 @@ class Client(FlaskClient):
             kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
         return super().post(*args, **kwargs)
 
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        # Werkzeug encodes a multipart body over 500 KB into a temporary file that it
+        # never closes (an unclosed-file ResourceWarning): the body is spent, close it.
+        for answer in (*response.history, response):
+            if answer.request is not None:
+                answer.request.environ["wsgi.input"].close()
+        return response
+
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD):
     """Sign in through the form (a ``Client`` adds the CSRF token)."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import sqlite3
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -134,6 +136,28 @@ def healthy(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+@contextmanager
+def demo_db(live_server: LiveServer) -> Iterator[sqlite3.Connection]:
+    """The demo server's SQLite database, read-only; closed again afterwards."""
+    path = live_server.instance_dir / "eventhub.sqlite"
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        yield conn
+
+
+def demo_email(live_server: LiveServer, name: str) -> str:
+    """The address of the demo participant called ``name``."""
+    with demo_db(live_server) as conn:
+        row = conn.execute(
+            "SELECT r.email FROM registrations r JOIN events e ON e.id = r.event_id"
+            " WHERE e.slug = ? AND r.name = ?",
+            (EVENT_SLUG, name),
+        ).fetchone()
+    if row is None:
+        pytest.fail(f"demo participant {name!r} not found in {live_server.instance_dir}",
+                    pytrace=False)
+    return row[0]
 
 
 # Screenshots and mail ----------------------------------------------------------------

@@ -147,7 +147,8 @@ http {{
         check = subprocess.run([*args, "-t"], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(check.stderr)
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # (its errors go to logs/error.log: -e above)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
 
     def stop(self) -> None:
