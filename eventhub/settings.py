@@ -90,7 +90,9 @@ class Config:
     # Rate limits (Flask-Limiter); Redis storage when REDIS_URL is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers cost two more Redis round trips per limited request (a vote,
+    # a registration), after its commit: off unless wanted.
+    RATELIMIT_HEADERS_ENABLED = _bool("RATELIMIT_HEADERS_ENABLED", False)
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_MAGIC_LINK = os.environ.get("RATELIMIT_MAGIC_LINK", "5 per minute;20 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "60 per minute;600 per hour")
