@@ -25,7 +25,7 @@ from eventhub import (
     transactions,
 )
 from eventhub.db import configure_sqlite
-from eventhub.extensions import csrf, db, limiter, login_manager, migrate
+from eventhub.extensions import csrf, db, init_limiter, login_manager, migrate
 from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventhub.settings import INSTANCE_DIR, config_for
 
@@ -99,7 +99,7 @@ def register_extensions(app: Flask) -> None:
                 configure_sqlite(engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
 
     from eventhub.accounts.services import load_user
 

@@ -34,7 +34,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, g, jsonify, re
 from sqlalchemy import func, select, text
 from werkzeug.wsgi import ClosingIterator
 
-from eventhub.extensions import csrf, db
+from eventhub.extensions import csrf, db, is_redis_url, redis_pool
 
 log = logging.getLogger("eventhub.requests")
 bp = Blueprint("observability", __name__)
@@ -204,19 +204,20 @@ def migration_heads() -> frozenset[str]:
 def redis_url(app: Flask) -> str | None:
     """The Redis this instance depends on (live results or rate limits), if any."""
     for url in (app.config.get("REDIS_URL"), app.config.get("RATELIMIT_STORAGE_URI")):
-        if url and str(url).startswith(("redis://", "rediss://", "unix://")):
+        if is_redis_url(url):
             return url
     return None
 
 
 def _redis_client(app: Flask):
+    """A client on the process's shared pool: the probe asks the Redis the app uses, and
+    a burst of probes cannot open connections beyond the pool's bound."""
     client = app.extensions.get("eventhub_redis_probe")
     if client is None:
         import redis
 
-        timeout = app.config.get("REDIS_TIMEOUT_SECONDS", 2)
-        client = app.extensions["eventhub_redis_probe"] = redis.Redis.from_url(
-            redis_url(app), socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = app.extensions["eventhub_redis_probe"] = redis.Redis(
+            connection_pool=redis_pool(app, redis_url(app)))
     return client
 
 

@@ -50,12 +50,14 @@ class RedisBroker(InProcessBroker):
     """Publishes through Redis; one listener thread per process fans messages out locally,
     so every app instance behind the proxy hears every vote."""
 
-    def __init__(self, url: str, pattern: str = "poll:*") -> None:
+    def __init__(self, pool, pattern: str = "poll:*") -> None:
         super().__init__()
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                           health_check_interval=15)
+        # The process's shared pool (eventhub.extensions.redis_pool): a burst of votes
+        # publishes from many requests at once and waits for a free connection rather
+        # than failing; the subscription holds one connection of it.
+        self._redis = redis.Redis(connection_pool=pool)
         self._pattern = pattern
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="redis-broker", daemon=True)
@@ -70,8 +72,8 @@ class RedisBroker(InProcessBroker):
 
     def _listen(self) -> None:
         while not self._stopped.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(self._pattern)
                 while not self._stopped.is_set():
                     item = pubsub.get_message(timeout=1.0)
@@ -83,6 +85,8 @@ class RedisBroker(InProcessBroker):
             except Exception:  # reconnect after an outage
                 log.warning("Redis subscription lost; reconnecting")
                 time.sleep(1.0)
+            finally:
+                pubsub.close()  # its connection goes back to the pool
 
     def close(self) -> None:
         self._stopped.set()
@@ -90,8 +94,11 @@ class RedisBroker(InProcessBroker):
 
 def init_broker(app: Flask) -> None:
     """Attach the broker named by the configuration to the app."""
+    from eventhub.extensions import redis_pool
+
     url = app.config.get("REDIS_URL")
-    app.extensions["eventhub_broker"] = RedisBroker(url) if url else InProcessBroker()
+    app.extensions["eventhub_broker"] = (RedisBroker(redis_pool(app, url)) if url
+                                         else InProcessBroker())
 
 
 def broker() -> InProcessBroker:

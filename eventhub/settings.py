@@ -95,7 +95,9 @@ class Config:
     # Rate limits (Flask-Limiter); Redis storage when REDIS_URL is set.
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers cost two more Redis round trips per limited request (a vote,
+    # a registration), after its commit: off unless wanted.
+    RATELIMIT_HEADERS_ENABLED = _bool("RATELIMIT_HEADERS_ENABLED", False)
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_MAGIC_LINK = os.environ.get("RATELIMIT_MAGIC_LINK", "5 per minute;20 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "60 per minute;600 per hour")
@@ -113,8 +115,15 @@ class Config:
     # Production: outages answer 503 quickly instead of hanging; operations.
     DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 3)  # seconds (PostgreSQL)
     REDIS_TIMEOUT_SECONDS = _int("REDIS_TIMEOUT_SECONDS", 2)
-    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                                 "socket_timeout": REDIS_TIMEOUT_SECONDS}
+    # One pool of Redis connections per process, shared by rate limits, live results and
+    # /readyz (eventhub/extensions.py): at most this many, and a request waits up to
+    # REDIS_POOL_TIMEOUT seconds for a free one instead of failing (a gevent worker runs
+    # far more requests at once than it needs connections).
+    REDIS_MAX_CONNECTIONS = _int("REDIS_MAX_CONNECTIONS", 50)
+    REDIS_POOL_TIMEOUT = _int("REDIS_POOL_TIMEOUT", 10)
+    # Extra keyword arguments for the rate-limit storage (limits); a Redis storage gets
+    # the shared pool above as ``connection_pool``, with its timeouts.
+    RATELIMIT_STORAGE_OPTIONS: dict = {}
     # Proxies in front that set X-Forwarded-For/-Proto/-Host (nginx: 1); 0 trusts none.
     PROXY_HOPS = _int("PROXY_HOPS", 0)
     INSTANCE_NAME = os.environ.get("INSTANCE_NAME") or os.uname().nodename

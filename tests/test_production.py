@@ -161,7 +161,6 @@ def test_redis_outage_gives_a_danish_503_quickly_and_heals(database_uri, tmp_pat
     url = f"redis://127.0.0.1:{port}/0"
     config = app_config(database_uri, tmp_path)
     config.update(REDIS_URL=url, RATELIMIT_STORAGE_URI=url, RATELIMIT_ENABLED=True,
-                  RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
                   REDIS_TIMEOUT_SECONDS=1, RATELIMIT_LOGIN="1000 per minute")
     with redis_server(port) as server:
         app = create_app(config)

@@ -53,9 +53,11 @@ def _touched(session: OrmSession) -> set[tuple[str, int]]:
     keys: set[tuple[str, int]] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Registration) and obj.id:
-            # Without consent, now or before this flush, a registration has no document.
-            if obj.directory_consent_at is not None or obj in session.deleted or \
-                    inspect(obj).attrs.directory_consent_at.history.has_changes():
+            # Without consent, now or before this flush, a registration has no document;
+            # a new one never had one (no round trips under the event lock for nothing).
+            if obj.directory_consent_at is not None or obj in session.deleted or (
+                    obj not in session.new and
+                    inspect(obj).attrs.directory_consent_at.history.has_changes()):
                 keys.add((PERSON, obj.id))
         elif isinstance(obj, Profile) and obj.registration_id:
             keys.add((PERSON, obj.registration_id))

@@ -1,6 +1,47 @@
 // Phones: vote without leaving the page, and follow live results over Server-Sent Events.
 // Without JavaScript the forms post normally and the page shows the results.
 
+// A 503 (the server or a service it needs is busy or away for a moment) is tried again
+// after the server's Retry-After, a few times, each phone at a slightly different moment
+// so a room of phones does not come back all at once. The phone says it is trying again,
+// and sends the choice the person made when they pressed the button.
+const RETRIES = 3;
+const MAX_WAIT_S = 30;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function retryDelayMs(response, attempt) {
+  const header = response.headers.get("Retry-After") || "";
+  let seconds = Number(header);
+  if (header === "" || !Number.isFinite(seconds)) {
+    const at = Date.parse(header); // Retry-After may also be an HTTP date
+    seconds = Number.isNaN(at) ? 2 ** (attempt + 1) : (at - Date.now()) / 1000;
+  }
+  seconds = Math.min(Math.max(seconds, 1), MAX_WAIT_S);
+  return (seconds + Math.random() * seconds / 2) * 1000; // jitter: up to half as long again
+}
+
+async function sendVote(form, body, status) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body, // url-encoded: cheap to parse; the same choice on every try
+      // The token is bound to this phone's voter cookie (the server's CSRF check for
+      // votes sent with fetch); the form's own csrf_token is for posts without script.
+      headers: { "X-Vote-Token": form.dataset.voteToken || "", Accept: "application/json" },
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (response.status === 503 && attempt < RETRIES) {
+      status.textContent = form.dataset.busyText || answer.message || response.statusText;
+      status.classList.remove("error");
+      await sleep(retryDelayMs(response, attempt));
+      continue;
+    }
+    status.textContent = answer.message || answer.error || response.statusText;
+    status.classList.toggle("error", !response.ok);
+    return;
+  }
+}
+
 for (const form of document.querySelectorAll("[data-vote-form]")) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -8,16 +49,7 @@ for (const form of document.querySelectorAll("[data-vote-form]")) {
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const response = await fetch(form.action, {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)), // url-encoded: cheap to parse
-        // The token is bound to this phone's voter cookie (the server's CSRF check for
-        // votes sent with fetch); the form's own csrf_token is for posts without script.
-        headers: { "X-Vote-Token": form.dataset.voteToken || "", Accept: "application/json" },
-      });
-      const body = await response.json().catch(() => ({}));
-      status.textContent = body.message || body.error || response.statusText;
-      status.classList.toggle("error", !response.ok);
+      await sendVote(form, new URLSearchParams(new FormData(form)), status);
     } catch (_) {
       form.submit(); // offline hiccup: fall back to a normal post
       return;

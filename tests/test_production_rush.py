@@ -1,0 +1,121 @@
+"""A registration rush against the production set-up: gunicorn with a gevent worker
+(deploy/gunicorn.conf.py), PostgreSQL, rate limits on in Redis, behind one proxy.
+
+Registrations to one event take turns inside the worker (``transactions.one_at_a_time``)
+instead of all going for the event row lock at once: a request waiting for the lock held
+a database connection and slowed the lock holder, which shares the worker's CPU at every
+round trip. So no connection ever waits for the event row lock, and the seats still come
+out exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from eventhub.extensions import db
+from eventhub.registration.models import Registration
+from tests.helpers import make_event
+from tests.production_support import AppProcess
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database number of its own
+PEOPLE, CAPACITY = 60, 20
+CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+async def _rush(base: str, slug: str) -> list[tuple[int, str]]:
+    """Each person opens the form (session cookie, CSRF token), then all send it at once,
+    each from an address of their own (X-Forwarded-For, as nginx passes it)."""
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    async with aiohttp.ClientSession(base, connector=connector,
+                                     cookie_jar=aiohttp.DummyCookieJar(),
+                                     timeout=aiohttp.ClientTimeout(total=60)) as http:
+        async def form(i: int) -> tuple[str, str]:
+            async with http.get(f"/e/{slug}/register",
+                                headers={"X-Forwarded-For": f"10.9.0.{i}"}) as resp:
+                assert resp.status == 200
+                body = await resp.read()
+                cookie = "; ".join(f"{k}={m.value}" for k, m in resp.cookies.items())
+            return cookie, CSRF_RE.search(body).group(1).decode()
+
+        forms = [await form(i) for i in range(PEOPLE)]
+        start = asyncio.Event()
+
+        async def register(i: int) -> tuple[int, str]:
+            cookie, token = forms[i]
+            await start.wait()
+            async with http.post(f"/e/{slug}/register", allow_redirects=False, data={
+                    "csrf_token": token, "name": f"Deltager {i}",
+                    "email": f"deltager{i}@kommune.example.dk",
+                    "organization": "Aarhus Kommune", "job_title": "Konsulent"},
+                    headers={"Cookie": cookie, "X-Forwarded-For": f"10.9.0.{i}"}) as resp:
+                return resp.status, resp.headers.get("Location", "")
+
+        tasks = [asyncio.create_task(register(i)) for i in range(PEOPLE)]
+        await asyncio.sleep(0.2)
+        start.set()
+        return await asyncio.gather(*tasks)
+
+
+class _LockWaiters(threading.Thread):
+    """Samples PostgreSQL: how many connections to the test database wait for a lock."""
+
+    def __init__(self, dsn: str, database: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.database = dsn, database
+        self.most, self.samples = 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while not self.done.is_set():
+                waiting = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+                    " AND wait_event_type = 'Lock'", (self.database,)).fetchone()[0]
+                self.most, self.samples = max(self.most, waiting), self.samples + 1
+                time.sleep(0.005)
+
+
+@pytest.mark.postgres_only
+def test_a_rush_of_registrations_takes_turns_in_a_gevent_worker(app, database_uri, tmp_path):
+    redis.Redis.from_url(REDIS_URL).ping()
+    make_event(app, "rush", capacity=CAPACITY)
+    url = make_url(database_uri)
+    server = AppProcess("rush", {
+        "EVENTHUB_ENV": "production", "SECRET_KEY": "production-test-secret",
+        "SESSION_COOKIE_SECURE": "false", "DATABASE_URL": database_uri,
+        "REDIS_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": "", "RATELIMIT_ENABLED": "true",
+        "PROXY_HOPS": "1", "WEB_CONCURRENCY": "1", "MAIL_BACKEND": "folder",
+        "EVENTHUB_INSTANCE": str(tmp_path / "instance"), "LOG_REQUESTS": "false",
+    }, tmp_path)
+    server.start()
+    waiters = _LockWaiters(url.set(drivername="postgresql").render_as_string(
+        hide_password=False), url.database)
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        waiters.start()
+        answers = asyncio.run(_rush(base, "rush"))
+    finally:
+        waiters.done.set()
+        server.stop()
+    waiters.join(5)
+
+    assert all(status == 302 and re.search(r"/r/[^/?]+\?new=1$", location)
+               for status, location in answers), answers
+    with app.app_context():
+        statuses = list(db.session.scalars(select(Registration.status)))
+    assert sorted(statuses) == sorted(["confirmed"] * CAPACITY
+                                      + ["waitlisted"] * (PEOPLE - CAPACITY))
+    assert waiters.samples > 20
+    assert waiters.most == 0, (f"up to {waiters.most} connections waited for the event "
+                               f"row lock at once")
