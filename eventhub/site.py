@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Flask, jsonify, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -15,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from eventhub.errors import DomainError
 from eventhub.extensions import csrf, db
+from eventhub.i18n import localday, localdt
 
 bp = Blueprint("site", __name__)
 
@@ -171,20 +170,6 @@ def register_error_pages(app: Flask) -> None:
 
 # Template helpers ----------------------------------------------------------------------
 
-def localdt(value: datetime | None, fmt: str = "medium") -> str:
-    """A datetime in Europe/Copenhagen, formatted for the current language."""
-    if value is None:
-        return ""
-    patterns = {
-        "medium": "EEEE d. MMMM y 'kl.' HH:mm" if str(get_locale()) == "da"
-        else "EEEE d MMMM y, HH:mm",
-        "short": "d. MMM y HH:mm" if str(get_locale()) == "da" else "d MMM y HH:mm",
-        "time": "HH:mm",
-        "date": "d. MMMM y" if str(get_locale()) == "da" else "d MMMM y",
-    }
-    return format_datetime(value, patterns.get(fmt, fmt))
-
-
 def lang_url(lang: str) -> str:
     """The current page in another language."""
     args = request.args.to_dict(flat=False)
@@ -210,6 +195,7 @@ def works_on_events() -> bool:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdt"] = localdt
+    app.jinja_env.filters["localday"] = localday
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["works_on_events"] = works_on_events
 

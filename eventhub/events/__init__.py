@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Event pages and the organizers' event list."""
-    from eventhub.events import views
+    from eventhub.events import auditlog, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.manage_bp)
+    auditlog.register(app)
 

@@ -20,6 +20,13 @@ COMPANY = "company"
 KNOWLEDGE = "knowledge"
 OTHER = "other"
 ORGANIZATION_KINDS = (MUNICIPALITY, REGION, COMPANY, KNOWLEDGE, OTHER)
+ORGANIZATION_KIND_LABELS = {
+    MUNICIPALITY: _l("Kommune"),
+    REGION: _l("Region"),
+    COMPANY: _l("Virksomhed"),
+    KNOWLEDGE: _l("Videninstitution"),
+    OTHER: _l("Andet"),
+}
 
 # Event statuses, in their usual order
 DRAFT, PUBLISHED, CLOSED, ARCHIVED = "draft", "published", "closed", "archived"

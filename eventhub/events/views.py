@@ -58,6 +58,7 @@ def home():
         "events/manage_home.html",
         events=services.events_for_staff(current_user),
         can_create=services.can_create_events(current_user),
+        status_labels=dict(status_choices()),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -39,7 +40,6 @@ from eventhub.programme.services import list_sessions
 from eventhub.registration.models import CANCELLED, Registration
 
 BRAND = "#0b5c54"
-MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
 
 def month_chart(months, title: str) -> Markup:
@@ -54,7 +54,7 @@ def month_chart(months, title: str) -> Markup:
     for i, (month, n) in enumerate(months):
         x = left + i * slot + (slot - bar) / 2
         h = round((base - 30) * n / top)
-        label = f"{MONTHS[month.month - 1]} {month:%y}"
+        label = format_date(month, "MMM yy")
         parts.append(
             f'<g class="month"><rect x="{x:.1f}" y="{base - h}" width="{bar:.1f}" '
             f'height="{h}" rx="3" class="bar-fill" fill="{BRAND}"/>'

@@ -10,7 +10,7 @@ from eventhub.events import hooks
 def init_app(app: Flask) -> None:
     """Programme pages and calendar feeds; panels on the event's pages; the programme's
     part of "my data"."""
-    from eventhub.programme import manage_views, privacy, views
+    from eventhub.programme import auditlog, manage_views, privacy, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -19,4 +19,5 @@ def init_app(app: Flask) -> None:
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("programme/_manage_panel.html", views.manage_panel, 20))
     privacy.register(app)
+    auditlog.register(app)
 

@@ -127,7 +127,8 @@ def _edit(slug: str, session_id: int | None):
             saved = services.save_session(current_user, event, _data(form),
                                           confirmed=bool(form.confirm_warnings.data),
                                           session=session)
-            audit.record(current_user, event, "programme.edit", f"session #{saved.id}")
+            audit.record(current_user, event, "programme.edit",
+                         f"session #{saved.id} {'edit' if session else 'add'}")
         if failed:
             problems = failed.error
             for error in problems.errors:
@@ -158,7 +159,7 @@ def session_action(slug: str, session_id: int, action: str):
     session = services.get_session(event, session_id)
     if action == "duplicate":
         copy = services.duplicate_session(current_user, event, session)
-        audit.record(current_user, event, "programme.edit", f"session #{copy.id}")
+        audit.record(current_user, event, "programme.edit", f"session #{copy.id} duplicate")
         flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
         return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
     if action in ("cancel", "reinstate"):

@@ -12,7 +12,14 @@ def init_app(app: Flask) -> None:
     """Registration, tickets and check-in pages; panels on the event's pages; the
     registrations' part of "my data"."""
     from eventhub.mail import add_builder
-    from eventhub.registration import manage_views, notifications, privacy, services, views
+    from eventhub.registration import (
+        auditlog,
+        manage_views,
+        notifications,
+        privacy,
+        services,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -21,6 +28,7 @@ def init_app(app: Flask) -> None:
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("registration/_manage_panel.html", views.manage_panel, 10))
     privacy.register(app)
+    auditlog.register(app)
     add_builder(app, "registration-receipt", notifications.build_receipt)
     add_builder(app, "registration-promoted", notifications.build_promoted)
     events_services.on_event_saved(app, services.seats_may_have_freed)

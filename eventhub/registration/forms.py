@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from eventhub.events.models import COMPANY, KNOWLEDGE, MUNICIPALITY, OTHER, REGION
+from eventhub.events.models import ORGANIZATION_KIND_LABELS
 from eventhub.forms import ChoiceField, max_length, required
 from eventhub.registration.models import (
     BADGE_LABELS,
@@ -15,14 +15,6 @@ from eventhub.registration.models import (
     REGISTRATION_STATUSES,
     STATUS_LABELS,
 )
-
-ORGANIZATION_KIND_LABELS = {
-    MUNICIPALITY: _l("Kommune"),
-    REGION: _l("Region"),
-    COMPANY: _l("Virksomhed"),
-    KNOWLEDGE: _l("Videninstitution"),
-    OTHER: _l("Andet"),
-}
 
 
 def kind_choices():
