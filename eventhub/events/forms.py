@@ -49,7 +49,6 @@ class EventForm(FlaskForm):
         _l("Tilmeldinger skal godkendes af en arrangør"),
         description=_l("Ellers bekræftes tilmeldinger automatisk, så længe der er plads."),
     )
-    status = ChoiceField(_l("Status"), choices=status_choices, default="draft")
     privacy_notice = TextAreaField(
         _l("Privatlivspolitik"),
         description=_l("Vises for deltagerne og linkes fra tilmeldingen. Tomt felt: en "

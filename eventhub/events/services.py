@@ -16,6 +16,7 @@ from eventhub.accounts.models import User
 from eventhub.accounts.services import check_email, create_magic_link, get_or_create_user
 from eventhub.errors import Forbidden, NotFound, ValidationError
 from eventhub.events.models import (
+    DRAFT,
     EVENT_ROLES,
     EVENT_STATUSES,
     ORGANIZATION_KINDS,
@@ -158,7 +159,8 @@ class EventData:
     capacity: int | None
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
-    status: str
+    # None keeps the status: it changes through publishing (the checklist) only.
+    status: str | None = None
     directory_open_until: date | None = None
     retention_until: date | None = None
     requires_approval: bool = False
@@ -180,7 +182,7 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
             problems.append(ValidationError(
                 _("Kortnavnet \"%(slug)s\" er allerede brugt af et andet arrangement.",
                   slug=data.slug), "slug"))
-    if data.status not in EVENT_STATUSES:
+    if data.status is not None and data.status not in EVENT_STATUSES:
         problems.append(ValidationError(_("Vælg en gyldig status."), "status"))
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
@@ -208,6 +210,8 @@ class EventValidationError(ValidationError):
 def _apply(event: Event, data: EventData) -> None:
     for f in fields(EventData):
         value = getattr(data, f.name)
+        if f.name == "status" and value is None:
+            continue
         if isinstance(value, str):
             value = value.strip()
         setattr(event, f.name, value)
@@ -222,6 +226,7 @@ def create_event(user: User, data: EventData) -> Event:
         raise EventValidationError(problems)
     event = Event(created_by_id=user.id)
     _apply(event, data)
+    event.status = DRAFT  # published through the checklist (events/publishing.py)
     db.session.add(event)
     db.session.flush()
     db.session.add(EventRole(event_id=event.id, user_id=user.id, role=ORGANIZER))
@@ -233,6 +238,10 @@ def create_event(user: User, data: EventData) -> Event:
 def update_event(user: User, event: Event, data: EventData) -> Event:
     """Change an event's details (organizers of the event and admins)."""
     require_role(user, event, ORGANIZER)
+    if data.status is not None and data.status != event.status:
+        raise EventValidationError([ValidationError(_(
+            "Status ændres med knapperne på arrangementets side (\"Offentliggør\" tjekker "
+            "først, at intet mangler)."), "status")])
     problems = _check_event_data(data, event)
     if problems:
         raise EventValidationError(problems)

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 
 from eventhub import audit
 from eventhub.errors import ValidationError
-from eventhub.events import services
+from eventhub.events import publishing, services
 from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
 from eventhub.events.hooks import EVENT_MANAGE, EVENT_PUBLIC, render_panels
-from eventhub.events.models import ORGANIZER, Event
+from eventhub.events.models import DRAFT, ORGANIZER, Event
 from eventhub.forms import ActionForm
 from eventhub.timeutil import from_local, to_local
 from eventhub.transactions import attempt
@@ -74,7 +74,6 @@ def _form_to_data(form: EventForm) -> services.EventData:
         capacity=form.capacity.data,
         registration_opens_at=from_local(form.registration_opens_at.data),
         registration_closes_at=from_local(form.registration_closes_at.data),
-        status=form.status.data,
         directory_open_until=form.directory_open_until.data,
         retention_until=form.retention_until.data,
         requires_approval=bool(form.requires_approval.data),
@@ -126,6 +125,7 @@ def _manage_page(ev: Event, invite_form: InviteForm, status: int = 200):
         panels=render_panels(EVENT_MANAGE, ev, current_user),
         role_labels=dict(role_choices()),
         status_labels=dict(status_choices()),
+        missing=publishing.missing(ev) if ev.status == DRAFT else [],
     ), status
 
 
@@ -136,7 +136,7 @@ def _event_to_form_data(ev: Event) -> dict:
         "capacity": ev.capacity,
         "registration_opens_at": _naive_local(ev.registration_opens_at),
         "registration_closes_at": _naive_local(ev.registration_closes_at),
-        "status": ev.status, "directory_open_until": ev.directory_open_until,
+        "directory_open_until": ev.directory_open_until,
         "retention_until": ev.retention_until, "requires_approval": ev.requires_approval,
         "privacy_notice": ev.privacy_notice,
     }

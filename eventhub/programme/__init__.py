@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
-from eventhub.events import hooks
+from eventhub.events import hooks, publishing
 
 
 def init_app(app: Flask) -> None:
     """Programme pages and calendar feeds; panels on the event's pages; the programme's
     part of "my data"."""
-    from eventhub.programme import auditlog, manage_views, privacy, views
+    from eventhub.programme import auditlog, manage_views, privacy, services, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -19,5 +20,8 @@ def init_app(app: Flask) -> None:
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("programme/_manage_panel.html", views.manage_panel, 20))
     privacy.register(app)
+    publishing.add_rule(app, publishing.Rule(
+        "sessions", _l("Program"), _l("Læg mindst ét programpunkt ind."),
+        services.has_sessions, fix="manage_programme.new_session", order=70))
     auditlog.register(app)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from eventhub.events import hooks
+from eventhub.events import hooks, publishing
 from eventhub.events import services as events_services
 
 
@@ -32,4 +32,5 @@ def init_app(app: Flask) -> None:
     add_builder(app, "registration-receipt", notifications.build_receipt)
     add_builder(app, "registration-promoted", notifications.build_promoted)
     events_services.on_event_saved(app, services.seats_may_have_freed)
+    publishing.add_audience_counter(app, services.registered_count)
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 from eventhub.documents import qr_png
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
-from eventhub.events.models import CHECKIN, ORGANIZER
+from eventhub.events.models import CHECKIN, DRAFT, ORGANIZER
 from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
 from eventhub.registration import questions as q
@@ -40,7 +40,8 @@ bp = Blueprint("registration", __name__)
 
 
 def public_panel(event, user) -> dict:
-    return {"problem": services.registration_window_problem(event),
+    return {"problem": services.registration_window_problem(event,
+                                                            preview=event.status == DRAFT),
             "seats_left": services.seats_left(event)}
 
 
@@ -59,12 +60,16 @@ def _register_limit() -> str:
 @limiter.limit(_register_limit, methods=["POST"])
 def register(slug: str):
     event = events.get_event(slug, current_user)
-    closed = services.registration_window_problem(event)
+    preview = event.status == DRAFT  # only the staff see a draft: as participants will
+    closed = services.registration_window_problem(event, preview=preview)
     questions = q.active_questions(event)
     form = RegistrationForm()
     field_errors: dict[str, list[str]] = {}
     duplicate = None
-    if not closed and form.validate_on_submit():
+    if preview and request.method == "POST":
+        closed = _("Dette er en forhåndsvisning: formularen kan ikke sendes, før "
+                   "arrangementet er offentliggjort. Intet er gemt.")
+    elif not closed and form.validate_on_submit():
         with attempt(services.AlreadyRegistered, services.RegistrationClosed,
                      ValidationError) as failed:
             reg = services.register(event, data_from_form(form, answers_from_request(questions)))
@@ -87,6 +92,7 @@ def register(slug: str):
         values=answer_values(None), field_errors=field_errors, closed=closed,
         duplicate=duplicate, resend_form=ResendForm(email=duplicate, formdata=None),
         organizations=events.organization_names(), seats_left=services.seats_left(event),
+        preview=preview,
     ), status
 
 

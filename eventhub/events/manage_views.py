@@ -1,0 +1,73 @@
+"""Organizer pages that change what an event is: publish through the checklist, make it
+a draft again, close registration, archive."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventhub.errors import ValidationError
+from eventhub.events import publishing
+from eventhub.events import services as events
+from eventhub.events.hooks import staff_blueprint
+from eventhub.events.models import ORGANIZER
+from eventhub.forms import ActionForm
+from eventhub.transactions import attempt
+
+bp = staff_blueprint("manage_event", __name__, "/manage/e/<slug>")
+
+
+def _event(slug: str):
+    return events.get_event_for(slug, current_user, ORGANIZER)
+
+
+@bp.route("/publish", methods=["GET", "POST"])
+def publish(slug: str):
+    """The checklist, and the button that publishes when nothing is missing."""
+    event = _event(slug)
+    form = ActionForm()
+    failed = None
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(publishing.NotReady, ValidationError) as failed:
+            publishing.publish(current_user, event)
+        if not failed:
+            flash(_("%(title)s er offentliggjort.", title=event.title), "success")
+            return redirect(url_for("manage.event", slug=slug))
+    status = 422 if failed else 200
+    return render_template("events/publish.html", event=event, form=form,
+                           checks=publishing.checklist(event),
+                           problem=failed.message if failed else ""), status
+
+
+@bp.route("/unpublish", methods=["GET", "POST"])
+def unpublish(slug: str):
+    """Make the event a draft again; with people registered, after a warning."""
+    event = _event(slug)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(publishing.NeedsConfirmation) as failed:
+            publishing.unpublish(current_user, event,
+                                 confirmed=request.form.get("confirm") == "y")
+        if not failed:
+            flash(_("%(title)s er nu en kladde og kun synlig for holdet.", title=event.title),
+                  "success")
+            return redirect(url_for("manage.event", slug=slug))
+    registered = publishing.registered_count(event)
+    status = 409 if request.method == "POST" else 200
+    return render_template("events/unpublish.html", event=event, form=form,
+                           registered=registered,
+                           warning=publishing.NeedsConfirmation(registered).message
+                           if registered else ""), status
+
+
+@bp.post("/status/<move>")
+def status(slug: str, move: str):
+    """Close registration, open it again, archive, take out of the archive."""
+    event = _event(slug)
+    if not ActionForm().validate_on_submit():
+        raise ValidationError(_("Formularen er udløbet. Prøv igen."))
+    with attempt(ValidationError) as failed:
+        publishing.move(current_user, event, move)
+    flash(failed.message if failed else _("Status er ændret."), "error" if failed else "success")
+    return redirect(url_for("manage.event", slug=slug))
