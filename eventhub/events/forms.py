@@ -61,7 +61,33 @@ class EventForm(FlaskForm):
     retention_until = DayField(_l("Persondata slettes efter"), validators=[optional()])
 
 
+class CloneForm(FlaskForm):
+    title = StringField(_l("Den nye udgaves titel"),
+                        validators=[required(_l("Skriv en titel.")), max_length(200)])
+    slug = StringField(
+        _l("Kortnavn i adressen"),
+        description=_l("Bruges i adressen /e/kortnavn. Tomt felt: lavet ud fra titlen."),
+        validators=[optional(), max_length(80)])
+    starts_on = DayField(
+        _l("Første dag"),
+        description=_l("Programmet flyttes hele dage frem: hvert punkt beholder sit "
+                       "klokkeslæt og sin dag i forhold til første dag."),
+        validators=[input_required(_l("Vælg den nye udgaves første dag."))])
+    with_staff = BooleanField(_l("Giv holdet de samme roller på den nye udgave"),
+                              default=True)
+
+
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[required(), max_length(254)])
     name = StringField(_l("Navn"), validators=[optional(), max_length(200)])
     role = ChoiceField(_l("Rolle"), choices=role_choices, default="organizer")
+
+
+def attach_errors(form: FlaskForm, exc) -> None:
+    """A service's field problems beside their fields (the rest above the form)."""
+    for problem in getattr(exc, "problems", [exc]):
+        field = form[problem.field] if problem.field and problem.field in form else None
+        if field is not None:
+            field.errors = list(field.errors) + [problem.message]
+        else:
+            form.form_errors.append(problem.message)

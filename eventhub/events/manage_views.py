@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventhub.errors import ValidationError
-from eventhub.events import publishing
+from eventhub.events import cloning, publishing
 from eventhub.events import services as events
+from eventhub.events.forms import CloneForm, attach_errors
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.forms import ActionForm
@@ -71,3 +72,29 @@ def status(slug: str, move: str):
         publishing.move(current_user, event, move)
     flash(failed.message if failed else _("Status er ændret."), "error" if failed else "success")
     return redirect(url_for("manage.event", slug=slug))
+
+
+@bp.route("/clone", methods=["GET", "POST"])
+def clone(slug: str):
+    """A new edition: title and first day; the rest is copied (never people's data)."""
+    event = _event(slug)
+    if request.method == "GET":
+        suggestion = cloning.suggested(event)
+        form = CloneForm(data={"title": suggestion.title, "slug": suggestion.slug,
+                               "starts_on": suggestion.starts_on, "with_staff": True})
+    else:
+        form = CloneForm()
+    if form.validate_on_submit():
+        data = cloning.CloneData(title=form.title.data or "", slug=form.slug.data or "",
+                                 starts_on=form.starts_on.data,
+                                 with_staff=bool(form.with_staff.data))
+        with attempt(ValidationError) as failed:
+            copy = cloning.clone_event(current_user, event, data)
+        if not failed:
+            flash(_("%(title)s er oprettet som kladde med programmet flyttet til den nye "
+                    "dato. Se det efter, og offentliggør, når det er klar.", title=copy.title),
+                  "success")
+            return redirect(url_for("manage.event", slug=copy.slug))
+        attach_errors(form, failed.error)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("events/clone.html", event=event, form=form), status

@@ -8,8 +8,14 @@ from flask_login import current_user, login_required
 
 from eventhub import audit
 from eventhub.errors import ValidationError
-from eventhub.events import publishing, services
-from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
+from eventhub.events import cloning, publishing, services
+from eventhub.events.forms import (
+    EventForm,
+    InviteForm,
+    attach_errors,
+    role_choices,
+    status_choices,
+)
 from eventhub.events.hooks import EVENT_MANAGE, EVENT_PUBLIC, render_panels
 from eventhub.events.models import DRAFT, ORGANIZER, Event
 from eventhub.forms import ActionForm
@@ -28,10 +34,12 @@ def index():
 @bp.get("/e/<slug>")
 def event_page(slug: str):
     event = services.get_event(slug, current_user)
+    is_staff = services.is_staff(current_user, event)
     return render_template(
         "events/event.html",
         event=event,
-        is_staff=services.is_staff(current_user, event),
+        is_staff=is_staff,
+        editions=cloning.editions(event, public_only=not is_staff),
         panels=render_panels(EVENT_PUBLIC, event, current_user),
     )
 
@@ -81,15 +89,6 @@ def _form_to_data(form: EventForm) -> services.EventData:
     )
 
 
-def _attach_errors(form: EventForm, exc: ValidationError) -> None:
-    for problem in getattr(exc, "problems", [exc]):
-        field = form[problem.field] if problem.field and problem.field in form else None
-        if field is not None:
-            field.errors = list(field.errors) + [problem.message]
-        else:
-            form.form_errors.append(problem.message)
-
-
 @manage_bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def create_event():
@@ -102,7 +101,7 @@ def create_event():
         if not failed:
             flash(_("Arrangementet er oprettet."), "success")
             return redirect(url_for("manage.event", slug=event.slug))
-        _attach_errors(form, failed.error)
+        attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=None), status
 
@@ -158,7 +157,7 @@ def edit(slug: str):
         if not failed:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("manage.event", slug=ev.slug))
-        _attach_errors(form, failed.error)
+        attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=ev), status
 

@@ -10,7 +10,8 @@ from eventhub.events import hooks
 def init_app(app: Flask) -> None:
     """Join page, voting, presenter and result streams; panels on the event's pages;
     the polls' part of "my data"."""
-    from eventhub.polls import manage_views, privacy, views
+    from eventhub.events.cloning import add_cloner
+    from eventhub.polls import cloning, manage_views, privacy, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -19,4 +20,5 @@ def init_app(app: Flask) -> None:
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("polls/_manage_panel.html", manage_views.manage_panel, 30))
     privacy.register(app)
+    add_cloner(app, cloning.clone_polls, order=30)
 

@@ -11,7 +11,8 @@ from eventhub.events import hooks, publishing
 def init_app(app: Flask) -> None:
     """Programme pages and calendar feeds; panels on the event's pages; the programme's
     part of "my data"."""
-    from eventhub.programme import auditlog, manage_views, privacy, services, views
+    from eventhub.events.cloning import add_cloner
+    from eventhub.programme import auditlog, cloning, manage_views, privacy, services, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("programme/_manage_panel.html", views.manage_panel, 20))
     privacy.register(app)
+    add_cloner(app, cloning.clone_programme, order=20)
     publishing.add_rule(app, publishing.Rule(
         "sessions", _l("Program"), _l("Læg mindst ét programpunkt ind."),
         services.has_sessions, fix="manage_programme.new_session", order=70))

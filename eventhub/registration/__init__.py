@@ -11,9 +11,11 @@ from eventhub.events import services as events_services
 def init_app(app: Flask) -> None:
     """Registration, tickets and check-in pages; panels on the event's pages; the
     registrations' part of "my data"."""
+    from eventhub.events.cloning import add_cloner
     from eventhub.mail import add_builder
     from eventhub.registration import (
         auditlog,
+        cloning,
         manage_views,
         notifications,
         privacy,
@@ -33,4 +35,5 @@ def init_app(app: Flask) -> None:
     add_builder(app, "registration-promoted", notifications.build_promoted)
     events_services.on_event_saved(app, services.seats_may_have_freed)
     publishing.add_audience_counter(app, services.registered_count)
+    add_cloner(app, cloning.clone_questions, order=10)
 
