@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from eventhub import audit
 from eventhub.events import hooks
 
 
@@ -21,4 +23,14 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("polls/_manage_panel.html", manage_views.manage_panel, 30))
     privacy.register(app)
     add_cloner(app, cloning.clone_polls, order=30)
+    audit.add_action(app, "polls.delete", _l("Afstemning slettet"), _deleted)
+
+
+def _deleted(target: str) -> str:
+    """"#12: 5" → "Afstemning #12 med 5 svar"."""
+    from flask_babel import ngettext
+
+    poll, answers = target.split(": ")
+    return ngettext("Afstemning %(poll)s med %(num)d svar",
+                    "Afstemning %(poll)s med %(num)d svar", int(answers), poll=poll)
 

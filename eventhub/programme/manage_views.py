@@ -10,14 +10,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from eventhub import audit
-from eventhub.errors import ValidationError
+from eventhub.errors import NotFound, ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.programme import imports, services
+from eventhub.programme import imports, places, services
 from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
-from eventhub.programme.models import KIND_LABELS
+from eventhub.programme.models import KIND_LABELS, Session
 from eventhub.timeutil import from_local, to_local
 from eventhub.transactions import attempt
 from eventhub.uploads import read_csv_upload
@@ -79,6 +79,82 @@ def add_track(slug: str):
     return _add(slug, TrackForm(), lambda event, form: services.save_track(
         current_user, event, form.name.data, form.colour.data or ""),
         _("Sporet er tilføjet."), "track_form")
+
+
+# Rooms and tracks: change, delete (asking where their sessions go) --------------------
+
+PLACES = {
+    "room": (services.get_room, RoomForm, places.delete_room, "room_id"),
+    "track": (services.get_track, TrackForm, places.delete_track, "track_id"),
+}
+
+
+def _place(event, kind: str, place_id: int):
+    if kind not in PLACES:
+        raise NotFound(_("Siden findes ikke."))
+    try:
+        return PLACES[kind][0](event, place_id)
+    except ValidationError as exc:
+        raise NotFound(exc.message) from None
+
+
+@bp.route("/rooms/<int:place_id>", methods=["GET", "POST"], defaults={"kind": "room"})
+@bp.route("/tracks/<int:place_id>", methods=["GET", "POST"], defaults={"kind": "track"})
+def edit_place(slug: str, kind: str, place_id: int):
+    """Rename a room (or change its seats), rename or recolour a track."""
+    event = _event(slug)
+    place = _place(event, kind, place_id)
+    form_class = PLACES[kind][1]
+    data = {"name": place.name, **({"capacity": place.capacity} if kind == "room"
+                                   else {"colour": place.colour})}
+    form = form_class(data=data) if request.method == "GET" else form_class()
+    if form.validate_on_submit():
+        with attempt(ValidationError) as failed:
+            if kind == "room":
+                services.save_room(current_user, event, form.name.data, form.capacity.data,
+                                   place)
+            else:
+                services.save_track(current_user, event, form.name.data,
+                                    form.colour.data or "", place)
+            audit.record(current_user, event, "programme.edit", f"{kind} #{place.id} edit")
+        if not failed:
+            flash(_("Ændringerne er gemt."), "success")
+            return redirect(url_for(".index", slug=slug))
+        form[failed.error.field or "name"].errors = [failed.message]
+    return render_template("programme/manage_place.html", event=event, kind=kind,
+                           place=place, form=form, in_use=len(places.sessions_in(
+                               event, getattr(Session, PLACES[kind][3]), place.id))), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/rooms/<int:place_id>/delete", methods=["GET", "POST"],
+          defaults={"kind": "room"})
+@bp.route("/tracks/<int:place_id>/delete", methods=["GET", "POST"],
+          defaults={"kind": "track"})
+def delete_place(slug: str, kind: str, place_id: int):
+    """Delete a room or track; when sessions use it, ask where they go."""
+    event = _event(slug)
+    place = _place(event, kind, place_id)
+    form = ActionForm()
+    problem = ""
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(places.PlaceInUse, ValidationError) as failed:
+            moved = PLACES[kind][2](current_user, event, place,
+                                    request.form.get("move_to") or None)
+        if not failed:
+            flash(ngettext("\"%(name)s\" er slettet; %(num)d programpunkt er flyttet.",
+                           "\"%(name)s\" er slettet; %(num)d programpunkter er flyttet.",
+                           moved, name=place.name) if moved
+                  else _("\"%(name)s\" er slettet.", name=place.name), "success")
+            return redirect(url_for(".index", slug=slug))
+        problem = failed.message
+    sessions = places.sessions_in(event, getattr(Session, PLACES[kind][3]), place.id)
+    others = [p for p in (services.rooms(event) if kind == "room" else services.tracks(event))
+              if p.id != place.id]
+    status = 200 if request.method == "GET" else (409 if sessions else 422)
+    return render_template("programme/manage_place_delete.html", event=event, kind=kind,
+                           place=place, sessions=sessions, others=others, form=form,
+                           problem=problem, chosen=request.form.get("move_to", "")), status
 
 
 def _form(event, session=None) -> SessionForm:
