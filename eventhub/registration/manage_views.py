@@ -22,7 +22,7 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.registration import exports, imports, services
+from eventhub.registration import bulk, exports, imports, services
 from eventhub.registration import questions as q
 from eventhub.registration.formdata import (
     answer_values,
@@ -54,8 +54,8 @@ def _organizer_event(slug: str):
     return events.get_event_for(slug, current_user, ORGANIZER)
 
 
-def _filter_from_args() -> services.RegistrationFilter:
-    args = request.args
+def _filter_from_args(args=None) -> services.RegistrationFilter:
+    args = request.args if args is None else args
     return services.RegistrationFilter(
         search=args.get("q", "")[:200], status=args.get("status", ""),
         organization_id=args.get("organization", type=int),
@@ -76,12 +76,15 @@ def registrations(slug: str):
         questions=q.active_questions(event),
         seats_taken=services.seats_taken(event), counts=services.check_in_counts(event),
         action_form=ActionForm(), query=request.query_string.decode(),
+        bulk_actions=bulk.ACTION_LABELS,
     )
 
 
-def _export(slug: str, fmt: str):
+def _export(slug: str, fmt: str, regs=None):
     event = _organizer_event(slug)
-    rows = exports.export_rows(event, services.list_registrations(event, _filter_from_args()))
+    if regs is None:
+        regs = services.list_registrations(event, _filter_from_args())
+    rows = exports.export_rows(event, regs)
     audit.record(current_user, event, "registrations.export", f"{fmt.upper()}, {len(rows) - 1}")
     if fmt == "csv":
         body, mimetype = exports.to_csv(rows), "text/csv; charset=utf-8"
@@ -100,6 +103,36 @@ def export_csv(slug: str):
 @bp.get("/registrations.xlsx")
 def export_xlsx(slug: str):
     return _export(slug, "xlsx")
+
+
+@bp.post("/registrations/bulk")
+def bulk_action(slug: str):
+    """The ticked registrations (or all matching the filter): export them, or show how
+    many an action changes and, once confirmed, do it."""
+    event = _organizer_event(slug)
+    if not ActionForm().validate_on_submit():
+        raise ValidationError(_("Formularen er udløbet. Genindlæs siden, og prøv igen."))
+    form, back = request.form, url_for(".registrations", slug=slug) + (
+        "?" + request.form["query"] if request.form.get("query") else "")
+    regs = bulk.selection(event, None, _filter_from_args(form)) if form.get("scope") == "all" \
+        else bulk.selection(event, [int(i) for i in form.getlist("ids") if i.isdigit()])
+    if form.get("action") == "export":
+        return _export(slug, "csv", regs)
+    with attempt(ValidationError) as failed:
+        todo = bulk.plan(current_user, event, form.get("action", ""), regs)
+        if form.get("confirm") == "y":
+            bulk.run(current_user, event, todo.action, regs)
+    if failed:
+        flash(failed.message, "error")
+        return redirect(back)
+    if form.get("confirm") == "y":
+        flash(ngettext("%(action)s: %(num)d tilmelding er ændret.",
+                       "%(action)s: %(num)d tilmeldinger er ændret.", len(todo.doing),
+                       action=bulk.ACTION_LABELS[todo.action]), "success")
+        return redirect(back)
+    return render_template("registration/manage_bulk.html", event=event, plan=todo,
+                           label=bulk.ACTION_LABELS[todo.action], form=ActionForm(),
+                           regs=regs, query=form.get("query", ""), back=back)
 
 
 def _staff_form_page(event, form, reg, questions, field_errors, status=200):
