@@ -112,7 +112,7 @@ STARTS = {
     "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/"],
     "manager": ["/manage/", f"/manage/e/{SLUG}", f"/manage/e/{SLUG}/followup/",
                 f"/e/{SLUG}", "/"],
-    "participant": ["/", f"/e/{SLUG}", "/account", "/my-data", f"/e/{SLUG}/directory",
+    "participant": ["/my-events", "/", f"/e/{SLUG}", "/account", "/my-data", f"/e/{SLUG}/directory",
                     f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme"],
 }
 

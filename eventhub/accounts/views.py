@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from eventhub.accounts import services
 from eventhub.accounts.forms import LoginForm, MagicLinkForm, PasswordForm
+from eventhub.accounts.landing import landing_url
 from eventhub.errors import ValidationError
 from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
@@ -88,7 +89,7 @@ def magic(token: str):
             return _magic_problem(failed.error)
         _sign_in(user)
         flash(_("Du er logget ind."), "success")
-        return redirect(next_url or url_for("accounts.account"))
+        return redirect(next_url or landing_url(user))
     problem = services.check_magic_link(token)
     if problem is not None:
         return _magic_problem(problem)

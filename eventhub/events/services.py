@@ -93,6 +93,13 @@ def is_staff(user: User | None, event: Event) -> bool:
     return has_role(user, event, *EVENT_ROLES)
 
 
+def works_on_any_event(user: User | None) -> bool:
+    """Whether the user holds a staff role on some event."""
+    if not is_authenticated(user):
+        return False
+    return bool(db.session.scalar(select(exists().where(EventRole.user_id == user.id))))
+
+
 def can_create_events(user: User | None) -> bool:
     """Admins and anyone who organizes an event may create events."""
     if not is_authenticated(user):

@@ -21,6 +21,9 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("polls/_event_panel.html", views.public_panel, 30))
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("polls/_manage_panel.html", manage_views.manage_panel, 30))
+    hooks.add_panel(app, hooks.PARTICIPANT, hooks.Panel(
+        "polls/_participant_links.html",
+        lambda reg, user: views.public_panel(reg.event, user), 30))
     privacy.register(app)
     add_cloner(app, cloning.clone_polls, order=30)
     audit.add_action(app, "polls.delete", _l("Afstemning slettet"), _deleted)

@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("programme/_event_panel.html", views.public_panel, 20))
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("programme/_manage_panel.html", views.manage_panel, 20))
+    hooks.add_panel(app, hooks.PARTICIPANT, hooks.Panel(
+        "programme/_participant_links.html",
+        lambda reg, user: {} if services.has_sessions(reg.event) else None, 20))
     privacy.register(app)
     add_cloner(app, cloning.clone_programme, order=20)
     publishing.add_rule(app, publishing.Rule(

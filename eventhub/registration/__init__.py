@@ -11,6 +11,7 @@ from eventhub.events import services as events_services
 def init_app(app: Flask) -> None:
     """Registration, tickets and check-in pages; panels on the event's pages; the
     registrations' part of "my data"."""
+    from eventhub.accounts.landing import add_landing
     from eventhub.events.cloning import add_cloner
     from eventhub.mail import add_builder
     from eventhub.registration import (
@@ -36,4 +37,5 @@ def init_app(app: Flask) -> None:
     events_services.on_event_saved(app, services.seats_may_have_freed)
     publishing.add_audience_counter(app, services.registered_count)
     add_cloner(app, cloning.clone_questions, order=10)
+    add_landing(app, views.participant_landing)
 

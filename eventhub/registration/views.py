@@ -14,10 +14,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from eventhub.documents import qr_png
 from eventhub.errors import ValidationError
+from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.models import CHECKIN, DRAFT, ORGANIZER
 from eventhub.extensions import limiter
@@ -33,7 +34,7 @@ from eventhub.registration.formdata import (
 from eventhub.registration.forms import RegistrationForm, ResendForm
 from eventhub.registration.models import STATUS_LABELS, Registration
 from eventhub.registration.notifications import event_ics
-from eventhub.registration.participants import remember_registration
+from eventhub.registration.participants import my_registrations, remember_registration
 from eventhub.transactions import attempt
 
 bp = Blueprint("registration", __name__)
@@ -105,6 +106,25 @@ def resend(slug: str):
         services.resend_link(event, form.email.data)
     # The same answer whether or not the address is registered.
     return render_template("registration/resent.html", event=event)
+
+
+@bp.get("/my-events")
+@login_required
+def my_events():
+    """A participant's home: each of their events with ticket, my day, polls, directory."""
+    coming, past = my_registrations(current_user)
+    return render_template(
+        "registration/my_events.html", coming=coming, past=past, status_labels=STATUS_LABELS,
+        panels={reg.id: hooks.render_panels(hooks.PARTICIPANT, reg, current_user)
+                for reg in coming + past})
+
+
+def participant_landing(user) -> str | None:
+    """Where a participant lands after signing in by link: their home (staff: None)."""
+    if user.is_admin or events.works_on_any_event(user):
+        return None
+    coming, past = my_registrations(user)
+    return url_for("registration.my_events") if coming or past else None
 
 
 @bp.get("/r/<token>")
