@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -40,6 +48,23 @@ def refuse_nul_bytes():
             if "\x00" in key or any("\x00" in value for value in values):
                 return error_page(400)
     return None
+
+
+@bp.get("/img/<int:image_id>-<digest>-<size>.<ext>")
+def image(image_id: int, digest: str, size: str, ext: str):
+    """A stored picture in one size; its address changes with its content, so it is kept
+    a year (by browsers and by nginx)."""
+    from eventhub.images import StoredImage
+
+    row = db.session.get(StoredImage, image_id)
+    if row is None or not row.digest.startswith(digest) or size not in ("phone", "desktop") \
+            or ext != row.extension:
+        return error_page(404)
+    response = make_response(row.phone if size == "phone" else row.desktop)
+    response.mimetype = row.mimetype
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.set_etag(f"{row.digest[:32]}-{size}")
+    return response
 
 
 @bp.get("/tilgaengelighed")
@@ -198,6 +223,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localday"] = localday
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["works_on_events"] = works_on_events
+    from eventhub.images import img_tag
+
+    app.jinja_env.globals["picture"] = img_tag
 
     @app.context_processor
     def inject() -> dict:

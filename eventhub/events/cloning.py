@@ -19,7 +19,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, inspect, select
 
-from eventhub import audit, contributions
+from eventhub import audit, contributions, images
 from eventhub.errors import ValidationError
 from eventhub.events.models import DRAFT, ORGANIZER, Event, EventRole, EventSeries
 from eventhub.events.services import (
@@ -125,7 +125,9 @@ def _copy_settings(context: CloneContext) -> None:
         if column.key in NOT_COPIED:
             continue
         value = getattr(source, column.key)
-        if isinstance(column.type, DateTime) or hasattr(column.type, "impl") and \
+        if column.key.endswith("_image_id"):  # a picture of its own, replaced apart
+            value = images.copy(value)
+        elif isinstance(column.type, DateTime) or hasattr(column.type, "impl") and \
                 isinstance(column.type.impl, DateTime):
             value = context.moved(value)
         elif isinstance(column.type, Date):

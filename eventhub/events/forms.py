@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
@@ -75,6 +76,27 @@ class CloneForm(FlaskForm):
         validators=[input_required(_l("Vælg den nye udgaves første dag."))])
     with_staff = BooleanField(_l("Giv holdet de samme roller på den nye udgave"),
                               default=True)
+
+
+class PicturesForm(FlaskForm):
+    cover = FileField(_l("Forsidebillede"),
+                      description=_l("JPEG, PNG eller WebP, højst 5 MB. Vises øverst på "
+                                     "arrangementets side, i to størrelser til telefon og "
+                                     "computer. Oplysninger om kamera og sted fjernes."))
+    cover_alt = StringField(_l("Hvad viser billedet?"),
+                            description=_l("Alt-tekst til dem, der ikke kan se billedet."),
+                            validators=[optional(), max_length(300)])
+    remove_cover = BooleanField(_l("Fjern forsidebilledet"))
+    logo = FileField(_l("Logo"), description=_l("JPEG, PNG eller WebP, højst 5 MB."))
+    logo_alt = StringField(_l("Logoets tekst"),
+                           description=_l("Fx navnet på den, logoet tilhører."),
+                           validators=[optional(), max_length(300)])
+    remove_logo = BooleanField(_l("Fjern logoet"))
+    directions = TextAreaField(
+        _l("Sådan finder du vej"),
+        description=_l("Vises under adressen med et link til kortet: offentlig transport, "
+                       "parkering, indgang."),
+        validators=[optional(), max_length(5000)])
 
 
 class InviteForm(FlaskForm):

@@ -1,5 +1,6 @@
 """Organizer pages that change what an event is: publish through the checklist, make it
-a draft again, close registration, archive."""
+a draft again, close registration, archive; clone it into a new edition; its cover
+picture, logo and directions."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from eventhub import images
 from eventhub.errors import ValidationError
-from eventhub.events import cloning, publishing
+from eventhub.events import cloning, pictures, publishing
 from eventhub.events import services as events
-from eventhub.events.forms import CloneForm, attach_errors
+from eventhub.events.forms import CloneForm, PicturesForm, attach_errors
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.forms import ActionForm
@@ -98,3 +100,46 @@ def clone(slug: str):
         attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/clone.html", event=event, form=form), status
+
+
+def _picture_change(form: PicturesForm, slot: str) -> pictures.PictureChange:
+    """The form's picture slot, the upload checked and re-encoded (raises on a bad one)."""
+    upload = form[slot].data
+    new = None
+    if upload is not None and getattr(upload, "filename", ""):
+        new = images.prepare(upload, "cover" if slot == "cover" else "logo", slot)
+    return pictures.PictureChange(new, bool(form[f"remove_{slot}"].data),
+                                  form[f"{slot}_alt"].data or "")
+
+
+@bp.route("/pictures", methods=["GET", "POST"])
+def edit_pictures(slug: str):
+    """Cover picture and logo (with their alt texts) and the directions."""
+    event = _event(slug)
+    if request.method == "GET":
+        form = PicturesForm(data={"cover_alt": event.cover_alt, "logo_alt": event.logo_alt,
+                                  "directions": event.directions})
+    else:
+        form = PicturesForm()
+    if form.validate_on_submit():
+        with attempt(ValidationError) as failed:
+            problems = []
+            changes = {}
+            for slot in ("cover", "logo"):
+                try:
+                    changes[slot] = _picture_change(form, slot)
+                except ValidationError as exc:
+                    problems.append(exc)
+            if problems:
+                raise events.EventValidationError(problems)
+            pictures.set_pictures(current_user, event, changes["cover"], changes["logo"],
+                                  form.directions.data or "")
+        if not failed:
+            flash(_("Billeder og vejvisning er gemt."), "success")
+            return redirect(url_for("manage.event", slug=slug))
+        attach_errors(form, failed.error)
+        if form.cover.data or form.logo.data:
+            form.form_errors.append(_("Intet er gemt. Vælg billedet igen, når du har rettet "
+                                      "fejlen."))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("events/pictures.html", event=event, form=form), status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from eventhub.accounts.models import User
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
+from eventhub.images import StoredImage  # noqa: F401 (the pictures' table, for the keys)
 
 # Organization kinds
 MUNICIPALITY = "municipality"
@@ -111,6 +113,15 @@ class Event(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
+    # Pictures (eventhub/images.py), each with the words for those who cannot see it.
+    cover_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"))
+    cover_alt: Mapped[str] = mapped_column(String(300), default="")
+    logo_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"))
+    logo_alt: Mapped[str] = mapped_column(String(300), default="")
+    # How to get there, shown with the address and its map link.
+    directions: Mapped[str] = mapped_column(Text, default="")
 
     roles: Mapped[list[EventRole]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -119,6 +130,13 @@ class Event(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in (PUBLISHED, CLOSED, ARCHIVED)
+
+    @property
+    def map_url(self) -> str:
+        """The address on OpenStreetMap: a plain link, nothing of theirs on our pages."""
+        if not (self.venue or "").strip():
+            return ""
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": self.venue})
 
 
 class EventRole(db.Model):
