@@ -58,6 +58,20 @@ def localday(value, fmt: str = "date") -> str:
     return format_date(value, patterns.get(fmt, fmt))
 
 
+def in_english() -> bool:
+    """Whether the page (or document) being made is in English."""
+    try:
+        return str(get_locale() or "") == "en"
+    except RuntimeError:  # outside an app: the default language
+        return False
+
+
+def shown(danish: str, english: str | None) -> str:
+    """A text of the organizer's in the reader's language: the English one where there
+    is one and the reader reads English, else the Danish one."""
+    return english if english and in_english() else danish
+
+
 def _remember_language() -> None:
     """``?lang=`` is kept in the session for the pages that follow."""
     wanted = request.args.get("lang")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "eventhub"
-VIEW_MODULES = {"views.py", "manage_views.py", "comms_views.py"}
+VIEW_MODULES = {"views.py", "manage_views.py", "comms_views.py", "speaker_views.py"}
 TOP_VIEW_MODULES = {"eventhub.site", "eventhub.admin"}
 # Bottom up; a domain may import its own modules and those of domains below it.
 DOMAINS = ["accounts", "events", "registration", "programme", "polls", "directory",

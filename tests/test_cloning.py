@@ -125,7 +125,7 @@ def test_clone_copies_what_it_should_moves_dates_and_no_personal_data(app, demo)
 def _same_programme(app) -> None:
     from eventhub.directory.models import Presentation
     from eventhub.polls.models import CLOSED, Poll, Vote
-    from eventhub.programme.models import Room, Session, Track
+    from eventhub.programme.models import EventSpeaker, Room, Session, Track
     from eventhub.registration.models import Question
 
     with app.app_context():
@@ -138,6 +138,7 @@ def _same_programme(app) -> None:
 
         for model, cols in ((Room, ("name", "capacity", "position")),
                             (Track, ("name", "colour", "position")),
+                            (EventSpeaker, ("name", "job_title", "organization", "bio")),
                             (Question, ("label", "kind", "required", "position"))):
             assert rows(model, *cols, ev=old) == rows(model, *cols, ev=new) != [], model
 
@@ -155,8 +156,12 @@ def _same_programme(app) -> None:
                  for row in programme(old)]
         assert sorted(moved, key=str) == programme(new)
         assert len(programme(new)) == 15
-        assert all(sp.registration_id is None for s in db.session.scalars(
-            select(Session).where(Session.event_id == new.id)) for sp in s.speakers)
+        new_sessions = list(db.session.scalars(select(Session).where(
+            Session.event_id == new.id)))
+        assert all(sp.registration_id is None and sp.person.event_id == new.id
+                   for s in new_sessions for sp in s.speakers)
+        assert all(p.registration_id is None for p in db.session.scalars(
+            select(EventSpeaker).where(EventSpeaker.event_id == new.id)))
 
         def polls(ev):
             return sorted((p.question, p.kind, tuple(o.label for o in p.options),

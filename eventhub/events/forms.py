@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
-from eventhub.events.models import ROLE_LABELS, STATUS_LABELS
+from eventhub.events.models import LANGUAGES, ROLE_LABELS, STATUS_LABELS
 from eventhub.forms import (
     ChoiceField,
     DayField,
@@ -35,6 +35,17 @@ class EventForm(FlaskForm):
         validators=[optional(), max_length(80)],
     )
     description = TextAreaField(_l("Beskrivelse"), validators=[optional(), max_length(20000)])
+    language = ChoiceField(
+        _l("Arrangementets sprog"), default="da",
+        choices=lambda: [(code, str(label)) for code, label in LANGUAGES.items()],
+        description=_l("Navneskilte og billetter udskrives på dette sprog, uanset hvilket "
+                       "sprog du selv bruger."))
+    title_en = StringField(_l("Titel på engelsk"),
+                           description=_l("Valgfri. Vises for dem, der bruger EventHub på "
+                                          "engelsk; ellers den danske titel."),
+                           validators=[optional(), max_length(200)])
+    description_en = TextAreaField(_l("Beskrivelse på engelsk"),
+                                   validators=[optional(), max_length(20000)])
     venue = StringField(_l("Sted"), validators=[optional(), max_length(300)])
     starts_at = LocalDateTimeField(_l("Start"), validators=[input_required(_l("Angiv start."))])
     ends_at = LocalDateTimeField(_l("Slut"), validators=[input_required(_l("Angiv slut."))])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from eventhub.accounts.models import User
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
+from eventhub.i18n import shown
 from eventhub.images import StoredImage  # noqa: F401 (the pictures' table, for the keys)
 
 # Organization kinds
@@ -45,6 +46,7 @@ ORGANIZER = "organizer"
 COMMUNITY_MANAGER = "community_manager"
 CHECKIN = "checkin"
 EVENT_ROLES = (ORGANIZER, COMMUNITY_MANAGER, CHECKIN)
+LANGUAGES = {"da": _l("Dansk"), "en": _l("Engelsk")}
 ROLE_LABELS = {
     ORGANIZER: _l("Arrangør"),
     COMMUNITY_MANAGER: _l("Community manager"),
@@ -122,6 +124,11 @@ class Event(db.Model):
     logo_alt: Mapped[str] = mapped_column(String(300), default="")
     # How to get there, shown with the address and its map link.
     directions: Mapped[str] = mapped_column(Text, default="")
+    # The event's own language: its badges and tickets are printed in it.
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    # Optional English texts; Danish is shown where they are empty.
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
 
     roles: Mapped[list[EventRole]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -130,6 +137,14 @@ class Event(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in (PUBLISHED, CLOSED, ARCHIVED)
+
+    @property
+    def display_title(self) -> str:
+        return shown(self.title, self.title_en)
+
+    @property
+    def display_description(self) -> str:
+        return shown(self.description, self.description_en)
 
     @property
     def map_url(self) -> str:

@@ -19,6 +19,7 @@ from eventhub.events.models import (
     DRAFT,
     EVENT_ROLES,
     EVENT_STATUSES,
+    LANGUAGES,
     ORGANIZATION_KINDS,
     ORGANIZER,
     OTHER,
@@ -172,6 +173,9 @@ class EventData:
     retention_until: date | None = None
     requires_approval: bool = False
     privacy_notice: str = ""
+    language: str = "da"
+    title_en: str = ""
+    description_en: str = ""
 
 
 def _check_event_data(data: EventData, event: Event | None) -> list[ValidationError]:
@@ -191,6 +195,8 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
                   slug=data.slug), "slug"))
     if data.status is not None and data.status not in EVENT_STATUSES:
         problems.append(ValidationError(_("Vælg en gyldig status."), "status"))
+    if data.language not in LANGUAGES:
+        problems.append(ValidationError(_("Vælg et sprog på listen."), "language"))
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
     if data.capacity is not None and data.capacity < 0:

@@ -86,6 +86,9 @@ def _form_to_data(form: EventForm) -> services.EventData:
         retention_until=form.retention_until.data,
         requires_approval=bool(form.requires_approval.data),
         privacy_notice=form.privacy_notice.data or "",
+        language=form.language.data or "da",
+        title_en=form.title_en.data or "",
+        description_en=form.description_en.data or "",
     )
 
 
@@ -137,7 +140,8 @@ def _event_to_form_data(ev: Event) -> dict:
         "registration_closes_at": _naive_local(ev.registration_closes_at),
         "directory_open_until": ev.directory_open_until,
         "retention_until": ev.retention_until, "requires_approval": ev.requires_approval,
-        "privacy_notice": ev.privacy_notice,
+        "privacy_notice": ev.privacy_notice, "language": ev.language,
+        "title_en": ev.title_en, "description_en": ev.description_en,
     }
 
 

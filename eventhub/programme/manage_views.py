@@ -15,7 +15,7 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.programme import imports, places, services
+from eventhub.programme import imports, people, places, services
 from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
 from eventhub.programme.models import KIND_LABELS, Session
 from eventhub.timeutil import from_local, to_local
@@ -165,20 +165,26 @@ def _form(event, session=None) -> SessionForm:
             "ends_at": to_local(session.ends_at).replace(tzinfo=None),
             "room_id": str(session.room_id or ""), "track_id": str(session.track_id or ""),
             "description": session.description, "signup_capacity": session.signup_capacity,
-            "speaker_ids": [s.registration_id for s in session.speakers if s.registration_id],
+            "title_en": session.title_en, "description_en": session.description_en,
+            "person_ids": [s.event_speaker_id for s in session.speakers
+                           if s.event_speaker_id],
+            "speaker_ids": [s.registration_id for s in session.speakers
+                            if s.registration_id and not s.event_speaker_id],
             "external_speakers": "\n".join(
                 f"{s.name}; {s.organization}" if s.organization else s.name
-                for s in session.speakers if not s.registration_id),
+                for s in session.speakers if not s.registration_id
+                and not s.event_speaker_id),
         })
     else:
         form = SessionForm()
     form.set_choices(services.rooms(event), services.tracks(event),
-                     services.speaker_choices(event))
+                     services.speaker_choices(event), people.speakers(event))
     return form
 
 
 def _data(form: SessionForm) -> services.SessionData:
-    speakers = [services.SpeakerData("", "", rid) for rid in form.speaker_ids.data or []]
+    speakers = [services.SpeakerData("", "", None, pid) for pid in form.person_ids.data or []]
+    speakers += [services.SpeakerData("", "", rid) for rid in form.speaker_ids.data or []]
     for line in (form.external_speakers.data or "").splitlines():
         name, _sep, org = line.partition(";")
         if name.strip():
@@ -189,7 +195,8 @@ def _data(form: SessionForm) -> services.SessionData:
         room_id=int(form.room_id.data) if form.room_id.data else None,
         track_id=int(form.track_id.data) if form.track_id.data else None,
         description=form.description.data or "", signup_capacity=form.signup_capacity.data,
-        speakers=speakers,
+        speakers=speakers, title_en=form.title_en.data or "",
+        description_en=form.description_en.data or "",
     )
 
 

@@ -9,7 +9,8 @@ from eventhub.extensions import db
 from eventhub.registration.models import Question
 
 # A question's settings; everything else (id, event, when made or archived) is new.
-QUESTION_FIELDS = ("label", "help_text", "kind", "options", "required", "position")
+QUESTION_FIELDS = ("label", "label_en", "help_text", "kind", "options", "required",
+                   "position")
 
 
 def clone_questions(context: CloneContext) -> None:

@@ -63,6 +63,10 @@ class CheckInCodeForm(FlaskForm):
 class QuestionForm(FlaskForm):
     label = StringField(_l("Spørgsmål"), validators=[required(_l("Skriv spørgsmålet.")),
                                                     max_length(300)])
+    label_en = StringField(_l("Spørgsmålet på engelsk"),
+                           description=_l("Valgfrit. Vises på den engelske formular; ellers "
+                                          "det danske."),
+                           validators=[Optional(), max_length(300)])
     help_text = StringField(_l("Hjælpetekst"), validators=[Optional(), max_length(500)])
     kind = ChoiceField(_l("Type"), choices=lambda: list(QUESTION_KIND_LABELS.items()),
                        default="short_text")

@@ -274,7 +274,7 @@ def _save_question(form: QuestionForm, event, question=None) -> bool:
         q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
                         options=(form.options.data or "").splitlines(),
                         required=form.required.data, help_text=form.help_text.data or "",
-                        question=question)
+                        question=question, label_en=form.label_en.data or "")
     if failed:
         exc = failed.error
         target = form[exc.field] if exc.field in form else form.label
@@ -303,7 +303,8 @@ def edit_question(slug: str, question_id: int):
     event = _organizer_event(slug)
     question = q.get_question(event, question_id)
     form = QuestionForm(data={
-        "label": question.label, "help_text": question.help_text, "kind": question.kind,
+        "label": question.label, "label_en": question.label_en,
+        "help_text": question.help_text, "kind": question.kind,
         "options": "\n".join(question.options or []), "required": question.required,
     }) if request.method == "GET" else QuestionForm()
     if form.validate_on_submit() and _save_question(form, event, question):
@@ -359,12 +360,18 @@ def checkin_count(slug: str):
 
 @bp.get("/badges.pdf")
 def badges(slug: str):
-    from eventhub.registration.badges import badges_pdf
+    from eventhub.registration.badges import badges_pdf, speakers_of
 
     event = _organizer_event(slug)
     flt = _filter_from_args()
     flt.status = flt.status or "confirmed"
     regs = sorted(services.list_registrations(event, flt), key=lambda r: r.name.casefold())
-    audit.record(current_user, event, "badges.print", f"PDF, {len(regs)}")
-    return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
+    speakers = speakers_of(event)
+    if flt.search or flt.organization_id or flt.organization_kind or flt.answer or \
+            flt.status != "confirmed":  # a part of the list: its registered speakers only
+        speakers = [s for s in speakers if s.registration_id]
+    printed = len(regs) + sum(1 for s in speakers if s.registration_id is None)
+    audit.record(current_user, event, "badges.print", f"PDF, {printed}")
+    return Response(badges_pdf(event, regs, speakers=speakers), mimetype="application/pdf",
+                    headers={
         "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})

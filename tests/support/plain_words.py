@@ -27,8 +27,9 @@ CODE_MODULES = (
     "eventhub.polls.models", "eventhub.directory.models", "eventhub.followup.models",
     "eventhub.followup.mailing",
 )
-# Tables whose keys are meant for people (the mail placeholders such as {navn}).
-NOT_CODES = {"PLACEHOLDERS"}
+# Tables whose keys are meant for people (the mail placeholders such as {navn}) or are
+# ordinary words (the language codes).
+NOT_CODES = {"PLACEHOLDERS", "LANGUAGES"}  # language codes are "da"/"en": words too
 CODE_RE = re.compile(r"^[a-z][a-z_]*$")
 
 # A timestamp as the machine writes it, or a date in ISO order where people read.
