@@ -40,3 +40,28 @@ def pdf_qr_codes(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[str]:
         assert done.returncode in (0, 4), done.stderr
         found += done.stdout.split()
     return found
+
+
+# The badge sheet (templates/pdf/badges.html): A4, margins 38.5 mm top and 15 mm left,
+# 2 columns × 4 rows of 90 × 55 mm badges.
+POINTS_PER_MM = 72 / 25.4
+
+
+def badge_texts(pdf: bytes, tmp_path: Path) -> list[str]:
+    """The text of each badge on its own, sheet by sheet, left to right, top to bottom."""
+    path = tmp_path / "badges.pdf"
+    path.write_bytes(pdf)
+    found = []
+    for page in range(1, pages(pdf, tmp_path) + 1):
+        for row in range(4):
+            for column in range(2):
+                box = [round(v * POINTS_PER_MM) for v in
+                       (15 + 90 * column, 38.5 + 55 * row, 90, 55)]
+                text = subprocess.run(
+                    ["pdftotext", "-f", str(page), "-l", str(page), "-x", str(box[0]),
+                     "-y", str(box[1]), "-W", str(box[2]), "-H", str(box[3]), str(path), "-"],
+                    capture_output=True, text=True, check=True).stdout
+                text = " ".join(text.split())
+                if text:
+                    found.append(text)
+    return found
