@@ -109,7 +109,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     # Import every model so metadata (and Alembic) sees all tables.
-    from eventhub import mail  # noqa: F401
+    from eventhub import images, mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.api import models as _api  # noqa: F401
     from eventhub.directory import models as _d  # noqa: F401

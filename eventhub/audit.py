@@ -1,21 +1,28 @@
 """Audit log of staff actions: who did what to which event, and when.
 
 A row holds the actor's user id, the event, an action code and a short label of the
-target ("tilmelding #12", "CSV, 40 rækker") — never a participant's name or email, so
-the log itself holds no personal data beyond who on the staff acted. Services call
-``record`` (it only adds to the session; the request commits it with everything else).
+target ("#12", "CSV, 40") — never a participant's name or email, so the log itself holds
+no personal data beyond who on the staff acted. Services call ``record`` (it only adds to
+the session; the request commits it with everything else).
+
+The stored target may carry codes (a role, a stage, a segment); people read it through
+``describe``: each domain adds, in its ``init_app``, the label of its actions and a
+function that turns its targets into words of the reader's language (``add_action``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from eventhub import contributions
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
 
@@ -64,7 +71,42 @@ class AuditEntry(db.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTIONS.get(self.action, self.action))
+        kind = _kinds().get(self.action)
+        if kind is not None:
+            return str(kind.label)
+        return str(ACTIONS.get(self.action, _l("Anden handling")))
+
+    @property
+    def target_text(self) -> str:
+        """The target in words: the action's describer, else the stored label."""
+        kind = _kinds().get(self.action)
+        if kind is not None and kind.describe is not None:
+            try:
+                return kind.describe(self.target or "")
+            except (ValueError, KeyError, IndexError):
+                pass  # an older or odd target: shown as stored
+        return self.target or ""
+
+
+@dataclass
+class ActionKind:
+    """How the log names one action and words its target."""
+
+    label: Any
+    describe: Callable[[str], str] | None = None
+
+
+_KINDS = "audit.kinds"
+
+
+def add_action(app: Flask, action: str, label: Any,
+               describe: Callable[[str], str] | None = None) -> None:
+    """Name an action in this app's log; ``describe(target)`` words its stored target."""
+    contributions.add(app, _KINDS, (action, ActionKind(label, describe)))
+
+
+def _kinds() -> dict[str, ActionKind]:
+    return dict(contributions.of(_KINDS))
 
 
 def record(actor: Any, event: Any, action: str, target: str = "") -> AuditEntry:

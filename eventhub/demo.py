@@ -295,16 +295,45 @@ def load_programme(event: Event) -> None:
             room_id=rooms[room].id if room else None,
             track_id=tracks[track].id if track else None,
         )
-        position = 0
-        for position, index in enumerate(speaker_idx, start=1):
-            reg = regs[index]
-            session.speakers.append(Speaker(
-                registration_id=reg.id, name=reg.name, position=position,
-                organization=reg.organization.name if reg.organization else ""))
-        for offset, (name, org) in enumerate(external, start=position + 1):
-            session.speakers.append(Speaker(name=name, organization=org, position=offset))
+        people = [_person(event, reg=regs[index]) for index in speaker_idx]
+        people += [_person(event, name=name, organization=org) for name, org in external]
+        session.speakers = [Speaker(event_speaker_id=p.id, registration_id=p.registration_id,
+                                    name=p.name, organization=p.organization, position=n)
+                            for n, p in enumerate(people, start=1)]
         db.session.add(session)
     db.session.flush()
+
+
+# Speakers from outside: job title (the organization is in SESSIONS), and a bio or two.
+SPEAKER_TITLES = {"Anna Kragelund": "Projektleder", "Birgitte Hald": "Forsker",
+                  "Kim Hedegaard": "Community manager", "Frederik Boesen": "Produktchef",
+                  "Karina Ebbesen": "Direktør"}
+SPEAKER_BIOS = {
+    "Nanna Sørensen": "Leder sundhedsinnovationen i Region Hovedstaden og har fulgt "
+                      "telemedicin fra de første forsøg til drift i hele regionen.",
+    "Birgitte Hald": "Forsker i gevinstrealisering og har evalueret velfærdsteknologi i "
+                     "over 30 kommuner efter MAST-modellen.",
+}
+
+
+def _person(event: Event, reg: Registration | None = None, name: str = "",
+            organization: str = ""):
+    """The event's speaker as a person: a registered participant or someone from
+    outside; one per person, however many sessions."""
+    from eventhub.programme.models import EventSpeaker
+
+    name = reg.name if reg is not None else name
+    found = db.session.scalar(select(EventSpeaker).where(
+        EventSpeaker.event_id == event.id, EventSpeaker.name == name))
+    if found is None:
+        found = EventSpeaker(
+            event_id=event.id, name=name, registration_id=reg.id if reg else None,
+            job_title=reg.job_title if reg else SPEAKER_TITLES.get(name, ""),
+            organization=(reg.organization.name if reg and reg.organization else
+                          organization), bio=SPEAKER_BIOS.get(name, ""))
+        db.session.add(found)
+        db.session.flush()
+    return found
 
 
 POLLS = [

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import lazy_gettext
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext
 
 from eventhub.extensions import babel, login_manager
 
@@ -29,6 +30,46 @@ def select_locale() -> Locale:
         if wanted not in config["LANGUAGES"]:
             wanted = config["BABEL_DEFAULT_LOCALE"]
     return _locale(wanted)
+
+
+def localdt(value: datetime | None, fmt: str = "medium") -> str:
+    """A datetime in Europe/Copenhagen, formatted for the current language."""
+    if value is None:
+        return ""
+    patterns = {
+        "medium": "EEEE d. MMMM y 'kl.' HH:mm" if str(get_locale()) == "da"
+        else "EEEE d MMMM y, HH:mm",
+        "short": "d. MMM y HH:mm" if str(get_locale()) == "da" else "d MMM y HH:mm",
+        "time": "HH:mm",
+        "date": "d. MMMM y" if str(get_locale()) == "da" else "d MMMM y",
+    }
+    return format_datetime(value, patterns.get(fmt, fmt))
+
+
+def localday(value, fmt: str = "date") -> str:
+    """A calendar day (or a month: ``fmt="month"``) in the current language."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return localdt(value, fmt if fmt != "month" else "MMMM y")
+    danish = str(get_locale()) == "da"
+    patterns = {"date": "d. MMMM y" if danish else "d MMMM y", "month": "MMMM y",
+                "short": "d. MMM y" if danish else "d MMM y"}
+    return format_date(value, patterns.get(fmt, fmt))
+
+
+def in_english() -> bool:
+    """Whether the page (or document) being made is in English."""
+    try:
+        return str(get_locale() or "") == "en"
+    except RuntimeError:  # outside an app: the default language
+        return False
+
+
+def shown(danish: str, english: str | None) -> str:
+    """A text of the organizer's in the reader's language: the English one where there
+    is one and the reader reads English, else the Danish one."""
+    return english if english and in_english() else danish
 
 
 def _remember_language() -> None:

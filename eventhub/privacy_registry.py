@@ -55,6 +55,9 @@ class Section:
     collect: Callable[[Subject], list[dict[str, Any]]]  # JSON-ready rows
     labels: dict[str, Any] = field(default_factory=dict)  # the columns shown on the page
     order: int = 100
+    # How a column's stored value reads on the page (a code → its label); the JSON
+    # download keeps the value as collected.
+    shown: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
 
 @dataclass

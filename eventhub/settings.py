@@ -62,7 +62,8 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_I18N_ENABLED = False  # every form message is our own, in Danish and English
-    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
+    # Room for a form with two 5 MB pictures (cover and logo) and its text.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
 
     # Language and time
     BABEL_DEFAULT_LOCALE = "da"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import Blueprint, Flask, jsonify, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask import (
+    Blueprint,
+    Flask,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -16,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from eventhub import contributions
 from eventhub.errors import DomainError
 from eventhub.extensions import csrf, db
+from eventhub.i18n import localday, localdt
 
 bp = Blueprint("site", __name__)
 
@@ -42,6 +49,23 @@ def refuse_nul_bytes():
             if "\x00" in key or any("\x00" in value for value in values):
                 return error_page(400)
     return None
+
+
+@bp.get("/img/<int:image_id>-<digest>-<size>.<ext>")
+def image(image_id: int, digest: str, size: str, ext: str):
+    """A stored picture in one size; its address changes with its content, so it is kept
+    a year (by browsers and by nginx)."""
+    from eventhub.images import StoredImage
+
+    row = db.session.get(StoredImage, image_id)
+    if row is None or not row.digest.startswith(digest) or size not in ("phone", "desktop") \
+            or ext != row.extension:
+        return error_page(404)
+    response = make_response(row.phone if size == "phone" else row.desktop)
+    response.mimetype = row.mimetype
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.set_etag(f"{row.digest[:32]}-{size}")
+    return response
 
 
 @bp.get("/tilgaengelighed")
@@ -175,20 +199,6 @@ def register_error_pages(app: Flask) -> None:
 
 # Template helpers ----------------------------------------------------------------------
 
-def localdt(value: datetime | None, fmt: str = "medium") -> str:
-    """A datetime in Europe/Copenhagen, formatted for the current language."""
-    if value is None:
-        return ""
-    patterns = {
-        "medium": "EEEE d. MMMM y 'kl.' HH:mm" if str(get_locale()) == "da"
-        else "EEEE d MMMM y, HH:mm",
-        "short": "d. MMM y HH:mm" if str(get_locale()) == "da" else "d MMM y HH:mm",
-        "time": "HH:mm",
-        "date": "d. MMMM y" if str(get_locale()) == "da" else "d MMMM y",
-    }
-    return format_datetime(value, patterns.get(fmt, fmt))
-
-
 def lang_url(lang: str) -> str:
     """The current page in another language."""
     args = request.args.to_dict(flat=False)
@@ -214,8 +224,12 @@ def works_on_events() -> bool:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdt"] = localdt
+    app.jinja_env.filters["localday"] = localday
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["works_on_events"] = works_on_events
+    from eventhub.images import img_tag
+
+    app.jinja_env.globals["picture"] = img_tag
 
     @app.context_processor
     def inject() -> dict:

@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "eventhub"
 VIEW_MODULES = {"views.py", "manage_views.py", "comms_views.py", "write_views.py",
-                "oidc_views.py"}
+                "oidc_views.py", "speaker_views.py"}
 TOP_VIEW_MODULES = {"eventhub.site", "eventhub.admin"}
 # Bottom up; a domain may import its own modules and those of domains below it.
 DOMAINS = ["accounts", "events", "registration", "programme", "polls", "directory",

@@ -139,7 +139,10 @@ ACCESS: dict[str, Route] = {
                                                        action="star_action"),
     "/e/<slug>/register": R(PUBLIC),
     "/e/<slug>/register/resend": R(PUBLIC),
+    "/e/<slug>/speakers": R(PUBLIC),
+    "/e/<slug>/speakers/<int:speaker_id>": R(PUBLIC),
     "/healthz": R(PUBLIC),
+    "/img/<int:image_id>-<digest>-<size>.<ext>": R(PUBLIC),
     "/j": R(PUBLIC),
     "/j/<code>": R(PUBLIC, code="join_code"),
     "/j/<code>/polls/<int:poll_id>.json": R(PUBLIC, code="join_code"),
@@ -171,6 +174,7 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/checkin/sync": R(CHECKIN),
     "/manage/e/<slug>/checkin/token.json": R(CHECKIN),
     "/manage/e/<slug>/checkin/undo": R(CHECKIN),
+    "/manage/e/<slug>/clone": R(ORGANIZER),
     "/manage/e/<slug>/edit": R(ORGANIZER),
     "/manage/e/<slug>/followup/": R(COMMUNITY),
     "/manage/e/<slug>/followup/introduce": R(COMMUNITY),
@@ -188,9 +192,11 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/followup/report.pdf": R(COMMUNITY),
     "/manage/e/<slug>/followup/survey": R(COMMUNITY),
     "/manage/e/<slug>/log": R(ORGANIZER),
+    "/manage/e/<slug>/pictures": R(ORGANIZER),
     "/manage/e/<slug>/polls/": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>/<action>": R(ORGANIZER, action="poll_action"),
+    "/manage/e/<slug>/polls/<int:poll_id>/delete": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>/moderate": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>/moderate/<int:item_id>/<action>": R(
         ORGANIZER, item_id="qa_question_id", action="moderate_action"),
@@ -204,11 +210,24 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/programme/import": R(ORGANIZER),
     "/manage/e/<slug>/programme/programme.pdf": R(STAFF),
     "/manage/e/<slug>/programme/rooms": R(ORGANIZER),
+    "/manage/e/<slug>/programme/rooms/<int:place_id>": R(ORGANIZER, place_id="room_id",
+                                                        kind="kind_room"),
+    "/manage/e/<slug>/programme/rooms/<int:place_id>/delete": R(
+        ORGANIZER, place_id="room_id", kind="kind_room"),
     "/manage/e/<slug>/programme/sessions/<int:session_id>": R(ORGANIZER),
     "/manage/e/<slug>/programme/sessions/<int:session_id>/<action>": R(
         ORGANIZER, action="session_action"),
     "/manage/e/<slug>/programme/sessions/new": R(ORGANIZER),
+    "/manage/e/<slug>/programme/speakers/": R(ORGANIZER),
+    "/manage/e/<slug>/programme/speakers/<int:speaker_id>": R(ORGANIZER),
+    "/manage/e/<slug>/programme/speakers/<int:speaker_id>/delete": R(ORGANIZER),
+    "/manage/e/<slug>/programme/speakers/new": R(ORGANIZER),
     "/manage/e/<slug>/programme/tracks": R(ORGANIZER),
+    "/manage/e/<slug>/programme/tracks/<int:place_id>": R(ORGANIZER, place_id="track_id",
+                                                         kind="kind_track"),
+    "/manage/e/<slug>/programme/tracks/<int:place_id>/delete": R(
+        ORGANIZER, place_id="track_id", kind="kind_track"),
+    "/manage/e/<slug>/publish": R(ORGANIZER),
     "/manage/e/<slug>/questions": R(ORGANIZER),
     "/manage/e/<slug>/questions/<int:question_id>": R(ORGANIZER),
     "/manage/e/<slug>/questions/<int:question_id>/<action>": R(
@@ -216,6 +235,7 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/registrations": R(ORGANIZER),
     "/manage/e/<slug>/registrations.csv": R(ORGANIZER),
     "/manage/e/<slug>/registrations.xlsx": R(ORGANIZER),
+    "/manage/e/<slug>/registrations/bulk": R(ORGANIZER),
     "/manage/e/<slug>/registrations/<int:reg_id>": R(ORGANIZER),
     "/manage/e/<slug>/registrations/<int:reg_id>/<action>": R(
         ORGANIZER, action="registration_action"),
@@ -235,12 +255,15 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/again": R(
         ORGANIZER),
     "/manage/e/<slug>/webhooks/<int:endpoint_id>/test": R(ORGANIZER),
+    "/manage/e/<slug>/status/<move>": R(ORGANIZER, move="status_move"),
+    "/manage/e/<slug>/unpublish": R(ORGANIZER),
     "/manage/events/new": R(CAN_CREATE),
     "/metrics": R(LOOPBACK),
     "/my-data": R(SIGNED_IN),
     "/my-data.json": R(SIGNED_IN),
     "/my-data/consents/<key>/withdraw": R(SIGNED_IN),
     "/my-data/correct": R(SIGNED_IN),
+    "/my-events": R(SIGNED_IN),
     # Only the person's own registrations: everyone else gets a 404.
     "/my-data/registrations/<int:reg_id>/delete": R(
         outcomes("login ok 404 404 404 404 404"), reg_id="participant_reg_id"),
@@ -340,6 +363,7 @@ def build_world() -> dict:
             LoginSession.user_id == users["participant"].id)),
         "event_id": dag.id,
     }
+    world.update(_programme_world(dag))
     world.update(_directory_world(dag, mine, victim))
     world.update(_followup_world(dag, victim, world.get("solution_id")))
     world.update(_api_world(dag, users["organizer"]))
@@ -362,6 +386,30 @@ def _api_world(event, organizer) -> dict:
     db.session.add(delivery)
     db.session.flush()
     return {"token_id": token.id, "endpoint_id": endpoint.id, "delivery_id": delivery.id}
+
+
+def _programme_world(event) -> dict:
+    """A room, a track, a speaker with a photo (a stored picture)."""
+    import io
+
+    from PIL import Image
+
+    from eventhub import images
+    from eventhub.programme.models import EventSpeaker, Room, Track
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), (11, 92, 84)).save(buffer, format="JPEG")
+    buffer.seek(0)
+    buffer.filename = "foto.jpg"
+    photo = images.store(images.prepare(buffer, "photo"))
+    room, track = Room(event_id=event.id, name="Sal"), Track(event_id=event.id, name="Spor")
+    person = EventSpeaker(event_id=event.id, name="Taler Udefra", photo_image_id=photo.id)
+    db.session.add_all([room, track, person])
+    db.session.flush()
+    return {"room_id": room.id, "track_id": track.id, "speaker_id": person.id,
+            "image_id": photo.id, "digest": photo.digest[:16], "size": "phone",
+            "ext": photo.extension, "status_move": "close", "kind_room": "room",
+            "kind_track": "track"}
 
 
 def _directory_world(event, mine, victim) -> dict:

@@ -152,9 +152,16 @@ def test_ticket_of_unconfirmed_registration_says_it_is_not_valid(
     assert "Billetten gælder kun, når tilmeldingen er bekræftet." in text
 
 
-def test_ticket_follows_the_language(app, event_id, tmp_path):
+def test_ticket_follows_the_events_language(app, event_id, tmp_path):
     reg_id = add_registrations(app, event_id, PEOPLE[:1])[0]
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/?lang=en"):  # asked for in English, a Danish event
+        text = pdf_text(badges.ticket_pdf(db.session.get(Registration, reg_id)), tmp_path)
+    assert "onsdag 10. marts 2027 kl. 09:00 – 16:00" in text and "Bekræftet" in text
+    with app.app_context():
+        from eventhub.events.models import Event
+        db.session.get(Event, event_id).language = "en"
+        db.session.commit()
+    with app.test_request_context("/?lang=da"):  # an English event, asked in Danish
         text = pdf_text(badges.ticket_pdf(db.session.get(Registration, reg_id)), tmp_path)
     assert "Wednesday 10 March 2027, 09:00 – 16:00" in text
     assert "Confirmed" in text
@@ -225,9 +232,18 @@ def test_badges_without_qr(app, event_id, tmp_path):
     assert qr_codes(page_png(pdf, tmp_path)) == []
 
 
-def test_badges_in_english(app, event_id, tmp_path):
+def test_badges_in_the_events_language(app, event_id, tmp_path):
     ids = add_registrations(app, event_id, PEOPLE[:3])
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/?lang=en"):  # printed from English, a Danish event
+        regs = load(ids)
+        text = pdf_text(badges.badges_pdf(regs[0].event, regs, with_qr=False), tmp_path)
+    for label in ("DELTAGER", "TALER", "ARRANGØR"):
+        assert label in text
+    with app.app_context():
+        from eventhub.events.models import Event
+        db.session.get(Event, event_id).language = "en"
+        db.session.commit()
+    with app.test_request_context("/?lang=da"):
         regs = load(ids)
         text = pdf_text(badges.badges_pdf(regs[0].event, regs, with_qr=False), tmp_path)
     for label in ("PARTICIPANT", "SPEAKER", "ORGANIZER"):

@@ -181,7 +181,7 @@ def test_import_that_fails_on_one_row_stores_no_row(client, app, organizer, monk
     response = client.post("/manage/e/dag/registrations/import",
                            data={"csv_text": text, "confirm": "1"})
     page = response.get_data(as_text=True)
-    assert "Importen blev ikke gennemført: 1 linjer har fejl." in page
+    assert "Importen blev ikke gennemført: 1 linje har fejl." in page
     assert "Bo kan ikke tilmeldes." in page
     assert registrations_of(app, organizer) == []  # the good row went with the bad one
 
@@ -190,7 +190,7 @@ def test_import_file_upload_and_bad_header(client, app, organizer):
     upload = (io.BytesIO("navn,email\nÅse Øster,aase@example.com\n".encode("cp1252")), "x.csv")
     page = client.post("/manage/e/dag/registrations/import", data={"file": upload},
                        content_type="multipart/form-data").get_data(as_text=True)
-    assert "1 rækker er klar til import" in page
+    assert "1 række er klar til import" in page
     bad = client.post("/manage/e/dag/registrations/import", data={"csv_text": "a;b\n1;2\n"})
     assert "Første linje skal have kolonnerne navn og e-mail" in bad.get_data(as_text=True)
 

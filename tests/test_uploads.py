@@ -49,7 +49,7 @@ NOT_CSV = {
 def test_csv_files_in_the_encodings_excel_writes_are_read(organizer, url):
     for name, encode in ENCODINGS.items():
         page = upload(organizer, url, encode(GOOD[url])).get_data(as_text=True)
-        assert "1 rækker er klar til import" in page, name
+        assert "1 række er klar til import" in page, name
 
 
 @pytest.mark.parametrize("url", IMPORTS)

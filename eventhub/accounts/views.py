@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, logout_user
 
 from eventhub.accounts import services
 from eventhub.accounts.forms import LoginForm, MagicLinkForm, PasswordForm
+from eventhub.accounts.landing import landing_url
 from eventhub.accounts.signin import sign_in_browser
 from eventhub.errors import ValidationError
 from eventhub.extensions import limiter
@@ -84,7 +85,7 @@ def magic(token: str):
             return _magic_problem(failed.error)
         sign_in_browser(user)
         flash(_("Du er logget ind."), "success")
-        return redirect(next_url or url_for("accounts.account"))
+        return redirect(next_url or landing_url(user))
     problem = services.check_magic_link(token)
     if problem is not None:
         return _magic_problem(problem)

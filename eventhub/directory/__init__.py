@@ -12,7 +12,16 @@ from eventhub.extensions import db
 def init_app(app: Flask) -> None:
     """Directory and solution pages; panels on event, session and poll pages; the
     search index kept in step with the app's session; the directory's part of "my data"."""
-    from eventhub.directory import contacts, manage_views, privacy, search, views
+    from eventhub.directory import (
+        cloning,
+        contacts,
+        manage_views,
+        privacy,
+        search,
+        services,
+        views,
+    )
+    from eventhub.events.cloning import add_cloner
     from eventhub.mail import add_builder
 
     app.register_blueprint(views.bp)
@@ -26,8 +35,12 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("directory/_session_panel.html", views.session_panel, 10))
     hooks.add_panel(app, hooks.POLL,
                     hooks.Panel("directory/_poll_panel.html", views.poll_panel, 10))
+    hooks.add_panel(app, hooks.PARTICIPANT, hooks.Panel(
+        "directory/_participant_links.html",
+        lambda reg, user: None if services.directory_closed(reg.event) else {}, 40))
     search.listen(db.session)
     privacy.register(app)
+    add_cloner(app, cloning.clone_presentations, order=40)
     add_builder(app, "contact-request", contacts.build_request)
     add_builder(app, "contact-accepted", contacts.build_accepted)
 

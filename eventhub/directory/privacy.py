@@ -11,7 +11,10 @@ from sqlalchemy import delete, or_, select, update
 
 from eventhub import privacy_registry as registry
 from eventhub.directory.models import (
+    ACCEPTED,
+    DECLINED,
     INTEREST_KINDS,
+    PENDING,
     ContactRequest,
     Experience,
     Interest,
@@ -22,7 +25,7 @@ from eventhub.directory.models import (
 from eventhub.events.models import Event, Organization
 from eventhub.extensions import db
 from eventhub.registration.models import Registration
-from eventhub.registration.privacy import iso
+from eventhub.registration.privacy import iso, label_of
 
 
 def _profiles(subject: registry.Subject) -> list[dict[str, Any]]:
@@ -68,6 +71,9 @@ def _contact_for(subject: registry.Subject) -> list[dict[str, Any]]:
     return [{"solution": sol, "organization": org} for sol, org in rows]
 
 
+CONTACT_STATUS_LABELS = {PENDING: _l("Venter på svar"), ACCEPTED: _l("Accepteret"),
+                         DECLINED: _l("Afslået")}
+
 SECTIONS = [
     registry.Section("directory_profile", _l("Din profil i netværket"), _profiles, {
         "event": _l("Arrangement"), "bio": _l("Kort om mig"),
@@ -77,7 +83,9 @@ SECTIONS = [
         "solution": _l("Løsning"), "kind": _l("Markering")}, order=55),
     registry.Section("contact_requests", _l("Kontaktanmodninger"), _contacts, {
         "direction": _l("Retning"), "other": _l("Den anden"), "status": _l("Status"),
-        "message": _l("Besked")}, order=60),
+        "message": _l("Besked")}, order=60, shown={
+            "direction": label_of({"sent": _l("Sendt af dig"), "received": _l("Til dig")}),
+            "status": label_of(CONTACT_STATUS_LABELS)}),
     registry.Section("experience_contact", _l("Du er kontaktperson for erfaringer"),
                      _contact_for, {"solution": _l("Løsning"),
                                     "organization": _l("Organisation")}, order=65),

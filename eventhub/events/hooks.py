@@ -3,7 +3,8 @@
 Registration, programme, polls … each add a panel in their ``init_app``: a partial
 template and the context it needs, to a named place (``EVENT_PUBLIC`` on /e/<slug>,
 ``EVENT_MANAGE`` on the event's staff page, ``SESSION`` under a programme session,
-``POLL`` under a poll on the join page). Imports stay one-way.
+``POLL`` under a poll on the join page, ``PARTICIPANT`` beside each of a participant's
+events on their home page). Imports stay one-way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ EVENT_PUBLIC = "panels.event_public"  # on /e/<slug>: context(event, user)
 EVENT_MANAGE = "panels.event_manage"  # on /manage/e/<slug>: context(event, user)
 SESSION = "panels.session"  # under a programme session: context(session, registration)
 POLL = "panels.poll"  # under a poll on the join page: context(poll, event)
+# A participant's event on "Mine arrangementer": context(registration, user)
+PARTICIPANT = "panels.participant"
 
 
 def add_panel(app: Flask, place: str, panel: Panel) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from eventhub.accounts.models import User
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
+from eventhub.i18n import shown
+from eventhub.images import StoredImage  # noqa: F401 (the pictures' table, for the keys)
 
 # Organization kinds
 MUNICIPALITY = "municipality"
@@ -20,6 +23,13 @@ COMPANY = "company"
 KNOWLEDGE = "knowledge"
 OTHER = "other"
 ORGANIZATION_KINDS = (MUNICIPALITY, REGION, COMPANY, KNOWLEDGE, OTHER)
+ORGANIZATION_KIND_LABELS = {
+    MUNICIPALITY: _l("Kommune"),
+    REGION: _l("Region"),
+    COMPANY: _l("Virksomhed"),
+    KNOWLEDGE: _l("Videninstitution"),
+    OTHER: _l("Andet"),
+}
 
 # Event statuses, in their usual order
 DRAFT, PUBLISHED, CLOSED, ARCHIVED = "draft", "published", "closed", "archived"
@@ -36,6 +46,7 @@ ORGANIZER = "organizer"
 COMMUNITY_MANAGER = "community_manager"
 CHECKIN = "checkin"
 EVENT_ROLES = (ORGANIZER, COMMUNITY_MANAGER, CHECKIN)
+LANGUAGES = {"da": _l("Dansk"), "en": _l("Engelsk")}
 ROLE_LABELS = {
     ORGANIZER: _l("Arrangør"),
     COMMUNITY_MANAGER: _l("Community manager"),
@@ -68,6 +79,17 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class EventSeries(db.Model):
+    """Editions of the same event ("Del & Genbrug" 2025, 2026, 2027), linked on their
+    public pages; an edition cloned from another joins its series."""
+
+    __tablename__ = "event_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Event(db.Model):
     __tablename__ = "events"
 
@@ -91,6 +113,22 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
+    # Pictures (eventhub/images.py), each with the words for those who cannot see it.
+    cover_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"))
+    cover_alt: Mapped[str] = mapped_column(String(300), default="")
+    logo_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"))
+    logo_alt: Mapped[str] = mapped_column(String(300), default="")
+    # How to get there, shown with the address and its map link.
+    directions: Mapped[str] = mapped_column(Text, default="")
+    # The event's own language: its badges and tickets are printed in it.
+    language: Mapped[str] = mapped_column(String(2), default="da")
+    # Optional English texts; Danish is shown where they are empty.
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
 
     roles: Mapped[list[EventRole]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
@@ -99,6 +137,21 @@ class Event(db.Model):
     @property
     def is_public(self) -> bool:
         return self.status in (PUBLISHED, CLOSED, ARCHIVED)
+
+    @property
+    def display_title(self) -> str:
+        return shown(self.title, self.title_en)
+
+    @property
+    def display_description(self) -> str:
+        return shown(self.description, self.description_en)
+
+    @property
+    def map_url(self) -> str:
+        """The address on OpenStreetMap: a plain link, nothing of theirs on our pages."""
+        if not (self.venue or "").strip():
+            return ""
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": self.venue})
 
 
 class EventRole(db.Model):

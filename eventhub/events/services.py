@@ -16,8 +16,10 @@ from eventhub.accounts.models import User
 from eventhub.accounts.services import check_email, create_magic_link, get_or_create_user
 from eventhub.errors import Forbidden, NotFound, ValidationError
 from eventhub.events.models import (
+    DRAFT,
     EVENT_ROLES,
     EVENT_STATUSES,
+    LANGUAGES,
     ORGANIZATION_KINDS,
     ORGANIZER,
     OTHER,
@@ -92,6 +94,13 @@ def is_staff(user: User | None, event: Event) -> bool:
     return has_role(user, event, *EVENT_ROLES)
 
 
+def works_on_any_event(user: User | None) -> bool:
+    """Whether the user holds a staff role on some event."""
+    if not is_authenticated(user):
+        return False
+    return bool(db.session.scalar(select(exists().where(EventRole.user_id == user.id))))
+
+
 def can_create_events(user: User | None) -> bool:
     """Admins and anyone who organizes an event may create events."""
     if not is_authenticated(user):
@@ -158,11 +167,15 @@ class EventData:
     capacity: int | None
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
-    status: str
+    # None keeps the status: it changes through publishing (the checklist) only.
+    status: str | None = None
     directory_open_until: date | None = None
     retention_until: date | None = None
     requires_approval: bool = False
     privacy_notice: str = ""
+    language: str = "da"
+    title_en: str = ""
+    description_en: str = ""
 
 
 def _check_event_data(data: EventData, event: Event | None) -> list[ValidationError]:
@@ -180,8 +193,10 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
             problems.append(ValidationError(
                 _("Kortnavnet \"%(slug)s\" er allerede brugt af et andet arrangement.",
                   slug=data.slug), "slug"))
-    if data.status not in EVENT_STATUSES:
+    if data.status is not None and data.status not in EVENT_STATUSES:
         problems.append(ValidationError(_("Vælg en gyldig status."), "status"))
+    if data.language not in LANGUAGES:
+        problems.append(ValidationError(_("Vælg et sprog på listen."), "language"))
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
     if data.capacity is not None and data.capacity < 0:
@@ -208,6 +223,8 @@ class EventValidationError(ValidationError):
 def _apply(event: Event, data: EventData) -> None:
     for f in fields(EventData):
         value = getattr(data, f.name)
+        if f.name == "status" and value is None:
+            continue
         if isinstance(value, str):
             value = value.strip()
         setattr(event, f.name, value)
@@ -222,6 +239,7 @@ def create_event(user: User, data: EventData) -> Event:
         raise EventValidationError(problems)
     event = Event(created_by_id=user.id)
     _apply(event, data)
+    event.status = DRAFT  # published through the checklist (events/publishing.py)
     db.session.add(event)
     db.session.flush()
     db.session.add(EventRole(event_id=event.id, user_id=user.id, role=ORGANIZER))
@@ -233,6 +251,10 @@ def create_event(user: User, data: EventData) -> Event:
 def update_event(user: User, event: Event, data: EventData) -> Event:
     """Change an event's details (organizers of the event and admins)."""
     require_role(user, event, ORGANIZER)
+    if data.status is not None and data.status != event.status:
+        raise EventValidationError([ValidationError(_(
+            "Status ændres med knapperne på arrangementets side (\"Offentliggør\" tjekker "
+            "først, at intet mangler)."), "status")])
     problems = _check_event_data(data, event)
     if problems:
         raise EventValidationError(problems)

@@ -8,10 +8,16 @@ from flask_login import current_user, login_required
 
 from eventhub import audit
 from eventhub.errors import ValidationError
-from eventhub.events import services
-from eventhub.events.forms import EventForm, InviteForm, role_choices, status_choices
+from eventhub.events import cloning, publishing, services
+from eventhub.events.forms import (
+    EventForm,
+    InviteForm,
+    attach_errors,
+    role_choices,
+    status_choices,
+)
 from eventhub.events.hooks import EVENT_MANAGE, EVENT_PUBLIC, render_panels
-from eventhub.events.models import ORGANIZER, Event
+from eventhub.events.models import DRAFT, ORGANIZER, Event
 from eventhub.forms import ActionForm
 from eventhub.timeutil import from_local, to_local
 from eventhub.transactions import attempt
@@ -28,10 +34,12 @@ def index():
 @bp.get("/e/<slug>")
 def event_page(slug: str):
     event = services.get_event(slug, current_user)
+    is_staff = services.is_staff(current_user, event)
     return render_template(
         "events/event.html",
         event=event,
-        is_staff=services.is_staff(current_user, event),
+        is_staff=is_staff,
+        editions=cloning.editions(event, public_only=not is_staff),
         panels=render_panels(EVENT_PUBLIC, event, current_user),
     )
 
@@ -58,6 +66,7 @@ def home():
         "events/manage_home.html",
         events=services.events_for_staff(current_user),
         can_create=services.can_create_events(current_user),
+        status_labels=dict(status_choices()),
     )
 
 
@@ -73,21 +82,14 @@ def _form_to_data(form: EventForm) -> services.EventData:
         capacity=form.capacity.data,
         registration_opens_at=from_local(form.registration_opens_at.data),
         registration_closes_at=from_local(form.registration_closes_at.data),
-        status=form.status.data,
         directory_open_until=form.directory_open_until.data,
         retention_until=form.retention_until.data,
         requires_approval=bool(form.requires_approval.data),
         privacy_notice=form.privacy_notice.data or "",
+        language=form.language.data or "da",
+        title_en=form.title_en.data or "",
+        description_en=form.description_en.data or "",
     )
-
-
-def _attach_errors(form: EventForm, exc: ValidationError) -> None:
-    for problem in getattr(exc, "problems", [exc]):
-        field = form[problem.field] if problem.field and problem.field in form else None
-        if field is not None:
-            field.errors = list(field.errors) + [problem.message]
-        else:
-            form.form_errors.append(problem.message)
 
 
 @manage_bp.route("/events/new", methods=["GET", "POST"])
@@ -102,7 +104,7 @@ def create_event():
         if not failed:
             flash(_("Arrangementet er oprettet."), "success")
             return redirect(url_for("manage.event", slug=event.slug))
-        _attach_errors(form, failed.error)
+        attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=None), status
 
@@ -125,6 +127,7 @@ def _manage_page(ev: Event, invite_form: InviteForm, status: int = 200):
         panels=render_panels(EVENT_MANAGE, ev, current_user),
         role_labels=dict(role_choices()),
         status_labels=dict(status_choices()),
+        missing=publishing.missing(ev) if ev.status == DRAFT else [],
     ), status
 
 
@@ -135,9 +138,10 @@ def _event_to_form_data(ev: Event) -> dict:
         "capacity": ev.capacity,
         "registration_opens_at": _naive_local(ev.registration_opens_at),
         "registration_closes_at": _naive_local(ev.registration_closes_at),
-        "status": ev.status, "directory_open_until": ev.directory_open_until,
+        "directory_open_until": ev.directory_open_until,
         "retention_until": ev.retention_until, "requires_approval": ev.requires_approval,
-        "privacy_notice": ev.privacy_notice,
+        "privacy_notice": ev.privacy_notice, "language": ev.language,
+        "title_en": ev.title_en, "description_en": ev.description_en,
     }
 
 
@@ -157,7 +161,7 @@ def edit(slug: str):
         if not failed:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("manage.event", slug=ev.slug))
-        _attach_errors(form, failed.error)
+        attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("events/edit.html", form=form, event=ev), status
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from eventhub import audit
@@ -47,8 +48,9 @@ def mail(slug: str):
         with attempt() as failed:
             if request.form.get("action") == "send":
                 sent = mailing.send(current_user, event, data)
-                flash(_("Mailen er lagt i udbakken til %(n)d modtagere.", n=sent.recipients),
-                      "success")
+                flash(ngettext("Mailen er lagt i udbakken til %(num)d modtager.",
+                               "Mailen er lagt i udbakken til %(num)d modtagere.",
+                               sent.recipients), "success")
                 return redirect(url_for(".mail", slug=slug))
             preview = mailing.preview(current_user, event, data)
         if failed:
@@ -83,7 +85,8 @@ def survey(slug: str):
                 message = _("Evalueringens afstemninger er gemt.")
             elif action == "open":
                 opened = mailing.open_survey(current_user, event)
-                message = _("Evalueringen er åben: %(n)d afstemninger.", n=len(opened))
+                message = ngettext("Evalueringen er åben: %(num)d afstemning.",
+                                   "Evalueringen er åben: %(num)d afstemninger.", len(opened))
             else:
                 mailing.close_survey(current_user, event)
                 message = _("Evalueringen er lukket.")

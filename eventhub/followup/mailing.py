@@ -15,7 +15,12 @@ from eventhub import audit
 from eventhub.db import utcnow
 from eventhub.directory.models import Interest, Solution
 from eventhub.errors import ValidationError
-from eventhub.events.models import ORGANIZATION_KINDS, Event, Organization
+from eventhub.events.models import (
+    ORGANIZATION_KIND_LABELS,
+    ORGANIZATION_KINDS,
+    Event,
+    Organization,
+)
 from eventhub.extensions import db
 from eventhub.followup.models import Mailing, SurveyPoll
 from eventhub.followup.services import require_staff
@@ -31,10 +36,7 @@ SEGMENTS = {
     NOT_CHECKED_IN: _l("Alle, der ikke blev checket ind"),
     ORG_KIND: _l("Alle deltagere fra en type organisation"),
 }
-ORG_KIND_LABELS = {
-    "municipality": _l("Kommune"), "region": _l("Region"), "company": _l("Virksomhed"),
-    "knowledge": _l("Videninstitution"), "other": _l("Andet"),
-}
+ORG_KIND_LABELS = ORGANIZATION_KIND_LABELS  # one table of labels for the kinds
 # Placeholders in subject and text: {name} → what it becomes for one person.
 PLACEHOLDERS = {
     "navn": _l("deltagerens navn"),

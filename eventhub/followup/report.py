@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -39,12 +40,20 @@ from eventhub.programme.services import list_sessions
 from eventhub.registration.models import CANCELLED, Registration
 
 BRAND = "#0b5c54"
-MONTHS = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+
+def empty_chart(why: str) -> Markup:
+    """What stands where a chart would show nothing: why there is nothing to show."""
+    return Markup('<p class="chart-empty">') + escape(why) + Markup("</p>")
 
 
 def month_chart(months, title: str) -> Markup:
     """Vertical bars, one per month, the count above each bar (aria-hidden: a table
-    beside it speaks)."""
+    beside it speaks); no adoptions yet: a sentence saying so."""
+    if not any(n for _m, n in months):
+        return empty_chart(_("Ingen leads er endt med genbrug endnu. Søjlerne kommer, når "
+                             "det første lead flyttes til genbrug (kopi, tilpasning eller "
+                             "inspiration)."))
     width, height, base, left = 640, 220, 180, 30
     top = max([n for _m, n in months] + [1])
     slot = (width - left - 10) / max(len(months), 1)
@@ -54,7 +63,7 @@ def month_chart(months, title: str) -> Markup:
     for i, (month, n) in enumerate(months):
         x = left + i * slot + (slot - bar) / 2
         h = round((base - 30) * n / top)
-        label = f"{MONTHS[month.month - 1]} {month:%y}"
+        label = format_date(month, "MMM yy")
         parts.append(
             f'<g class="month"><rect x="{x:.1f}" y="{base - h}" width="{bar:.1f}" '
             f'height="{h}" rx="3" class="bar-fill" fill="{BRAND}"/>'
@@ -77,8 +86,12 @@ def paint(chart: Markup | None) -> Markup | None:
                   .replace('class="word"', f'class="word" fill="{BRAND}"'))
 
 
-def _bars(rows: list[tuple[str, int]], title: str, total: int | None = None) -> Markup:
-    """Horizontal bars through the polls' chart (count and share of ``total``)."""
+def _bars(rows: list[tuple[str, int]], title: str, why_empty: str,
+          total: int | None = None) -> Markup:
+    """Horizontal bars through the polls' chart (count and share of ``total``); with
+    nothing to count, ``why_empty``."""
+    if not any(n for _l, n in rows):
+        return empty_chart(why_empty)
     total = total if total is not None else sum(n for _l, n in rows)
     snap = {"options": [{"id": i, "label": label, "count": n,
                          "percent": round(100 * n / total) if total else 0}
@@ -161,10 +174,14 @@ def poll_results(event: Event) -> list[dict[str, Any]]:
                                    .order_by(Poll.position, Poll.id)):
         snap = snapshot(poll)
         chart = None
-        if "options" in snap:
+        if "options" in snap and not snap.get("voters"):
+            chart = empty_chart(_("Ingen har stemt i denne afstemning."))
+        elif "options" in snap:
             chart = paint(charts.bar_chart(snap, poll.question))
         elif snap.get("words"):
             chart = paint(charts.word_cloud(snap, poll.question))
+        elif "words" in snap:
+            chart = empty_chart(_("Ingen har givet et ord i denne afstemning."))
         results.append({"poll": poll, "snap": snap, "chart": chart,
                         "kind": KIND_LABELS[poll.kind]})
     return results
@@ -184,9 +201,12 @@ def build(actor, event: Event) -> dict[str, Any]:
         "kinds": kinds,
         "regions": regions,
         "kind_chart": _bars([(a.label, a.registered) for a in kinds],
-                            _("Deltagere efter type organisation")),
+                            _("Deltagere efter type organisation"),
+                            _("Ingen er tilmeldt endnu, så der er ingen at tælle.")),
         "region_chart": _bars([(a.label, a.registered) for a in regions],
-                              _("Deltagere efter region")),
+                              _("Deltagere efter region"),
+                              _("Ingen tilmeldte kommer fra en kommune eller region, der "
+                                "hører til en region.")),
         "sessions": list_sessions(event, include_cancelled=False),
         "polls": poll_results(event),
         "solutions": solutions_presented(event),
@@ -194,7 +214,9 @@ def build(actor, event: Event) -> dict[str, Any]:
         "stages": stages,
         "stage_labels": STAGES,
         "stage_chart": _bars([(str(STAGES[s]), n) for s, n in stages.items()],
-                             _("Leads efter fase")),
+                             _("Leads efter fase"),
+                             _("Der er ingen leads endnu. Hent dem fra interesserne, eller "
+                               "opret dem i opfølgningen.")),
         "reuse_total": total,
         "reuse": per_solution,
         # Each bar: adopted leads, with the solution's reuse rate in brackets.

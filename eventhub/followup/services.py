@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -52,17 +51,6 @@ MAX_NOTE = 5000
 MAX_REASON = 300
 STAFF_ROLES = (ORGANIZER, COMMUNITY_MANAGER)
 
-# The audit log names our actions (the log module keeps a table of labels).
-audit.ACTIONS.update({
-    "followup.lead": _l("Lead oprettet"),
-    "followup.move": _l("Lead flyttet"),
-    "followup.import": _l("Leads hentet fra interesser"),
-    "followup.export": _l("Leads eksporteret"),
-    "followup.introduce": _l("Introduktion sendt"),
-    "followup.mail": _l("Opfølgningsmail sendt"),
-    "followup.survey": _l("Evaluering åbnet"),
-    "followup.report": _l("Rapport hentet"),
-})
 
 
 def today() -> date:

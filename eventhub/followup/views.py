@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from eventhub import audit
@@ -130,7 +131,8 @@ def import_leads(slug: str):
     if not ActionForm().validate_on_submit():
         raise ValidationError(_("Formularen er udløbet. Prøv igen."))
     made = services.import_leads(current_user, event)
-    flash(_("%(n)d nye leads fra interesser og kontaktanmodninger.", n=made) if made
+    flash(ngettext("%(num)d nyt lead fra interesser og kontaktanmodninger.",
+                   "%(num)d nye leads fra interesser og kontaktanmodninger.", made) if made
           else _("Ingen nye leads: alle interesser har allerede et lead."), "success")
     return redirect(url_for(".leads", slug=slug))
 

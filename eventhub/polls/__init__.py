@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from eventhub import audit
 from eventhub.events import hooks
 
 
 def init_app(app: Flask) -> None:
     """Join page, voting, presenter and result streams; panels on the event's pages;
     the polls' part of "my data"."""
-    from eventhub.polls import manage_views, privacy, views
+    from eventhub.events.cloning import add_cloner
+    from eventhub.polls import cloning, manage_views, privacy, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage_views.bp)
@@ -18,5 +21,19 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("polls/_event_panel.html", views.public_panel, 30))
     hooks.add_panel(app, hooks.EVENT_MANAGE,
                     hooks.Panel("polls/_manage_panel.html", manage_views.manage_panel, 30))
+    hooks.add_panel(app, hooks.PARTICIPANT, hooks.Panel(
+        "polls/_participant_links.html",
+        lambda reg, user: views.public_panel(reg.event, user), 30))
     privacy.register(app)
+    add_cloner(app, cloning.clone_polls, order=30)
+    audit.add_action(app, "polls.delete", _l("Afstemning slettet"), _deleted)
+
+
+def _deleted(target: str) -> str:
+    """"#12: 5" → "Afstemning #12 med 5 svar"."""
+    from flask_babel import ngettext
+
+    poll, answers = target.split(": ")
+    return ngettext("Afstemning %(poll)s med %(num)d svar",
+                    "Afstemning %(poll)s med %(num)d svar", int(answers), poll=poll)
 

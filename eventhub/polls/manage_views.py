@@ -104,6 +104,26 @@ def edit(slug: str, poll_id: int):
     return _edit(slug, poll_id)
 
 
+@bp.route("/<int:poll_id>/delete", methods=["GET", "POST"])
+def delete(slug: str, poll_id: int):
+    """Delete a poll; one with answers after a confirmation (and in the activity log)."""
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(services.HasVotes) as failed:
+            services.delete_poll(current_user, event, poll,
+                                 confirmed=request.form.get("confirm") == "y")
+        if not failed:
+            flash(_("Afstemningen \"%(q)s\" er slettet.", q=poll.question), "success")
+            return redirect(url_for(".index", slug=slug))
+    answers = services.answers_count(poll)
+    return render_template(
+        "polls/manage_delete.html", event=event, poll=poll, form=form, answers=answers,
+        warning=services.HasVotes(answers).message if answers else "",
+    ), 409 if request.method == "POST" else 200
+
+
 @bp.post("/<int:poll_id>/<action>")
 def act(slug: str, poll_id: int, action: str):
     event = _event(slug)

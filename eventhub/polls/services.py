@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
+from eventhub import audit
 from eventhub.db import utcnow
-from eventhub.errors import DomainError, NotFound, ValidationError
+from eventhub.errors import Conflict, DomainError, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
@@ -192,6 +194,36 @@ def reset(actor, event: Event, poll: Poll) -> None:
     db.session.execute(delete(QAQuestion).where(QAQuestion.poll_id == poll.id))
     poll.status, poll.opened_at, poll.closed_at = DRAFT, None, None
     db.session.flush()
+
+
+class HasVotes(Conflict):
+    """Deleting a poll people answered needs a confirmation."""
+
+    def __init__(self, votes: int) -> None:
+        super().__init__(ngettext(
+            "Afstemningen har %(num)d svar. Sletter du den, forsvinder svarene også.",
+            "Afstemningen har %(num)d svar. Sletter du den, forsvinder svarene også.", votes))
+        self.votes = votes
+
+
+def answers_count(poll: Poll) -> int:
+    """Votes and audience questions given to the poll."""
+    questions = db.session.scalar(select(func.count()).select_from(QAQuestion).where(
+        QAQuestion.poll_id == poll.id))
+    return vote_count(poll) + (questions or 0)
+
+
+def delete_poll(actor, event: Event, poll: Poll, *, confirmed: bool = False) -> int:
+    """Delete a poll with its options; one with answers only when confirmed (logged with
+    how many answers went with it). Returns that number."""
+    require_role(actor, event, ORGANIZER)
+    answers = answers_count(poll)
+    if answers and not confirmed:
+        raise HasVotes(answers)
+    audit.record(actor, event, "polls.delete", f"#{poll.id}: {answers}")
+    db.session.delete(poll)
+    db.session.flush()
+    return answers
 
 
 def duplicate(actor, event: Event, poll: Poll) -> Poll:

@@ -8,7 +8,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """ "My data" pages (what they show comes from every domain's contributions)."""
+    from flask_babel import lazy_gettext as _l
+    from flask_babel import ngettext
+
+    from eventhub import audit
     from eventhub.privacy import views
 
     app.register_blueprint(views.bp)
+    audit.add_action(app, "privacy.purge", _l("Persondata anonymiseret efter slettefristen"),
+                     lambda target: ngettext("%(num)d tilmelding", "%(num)d tilmeldinger",
+                                             int(target)))
 

@@ -7,6 +7,8 @@ a personal link /r/<token> only that registration.
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -24,6 +26,7 @@ from flask_login import current_user, login_required
 from eventhub.errors import ValidationError
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
+from eventhub.i18n import localdt
 from eventhub.privacy import services
 from eventhub.privacy.forms import CorrectionForm
 from eventhub.registration import services as registrations
@@ -31,6 +34,7 @@ from eventhub.registration.models import Registration
 from eventhub.transactions import attempt
 
 bp = Blueprint("privacy", __name__)
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 @bp.after_request
@@ -43,6 +47,22 @@ def _subject(token: str | None):
     if token is None:
         return services.subject_for_user(current_user)
     return services.subject_for_registration(registrations.by_manage_token(token))
+
+
+def _cell(section, key: str, value):
+    """A value as the page shows it: a code as its label, a time in the reader's language,
+    nothing as a dash."""
+    if value is None or value == "":
+        return "–"
+    if key in section.shown:
+        return section.shown[key](value)
+    if isinstance(value, str) and ISO_TIME.match(value):
+        return localdt(datetime.fromisoformat(value), "short")
+    if isinstance(value, bool):
+        return _("Ja") if value else _("Nej")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
 
 
 def _here(endpoint: str, token: str | None, **kw) -> str:
@@ -64,7 +84,7 @@ def _page(token: str | None, form: CorrectionForm | None = None, status: int = 2
     return render_template(
         "privacy/my_data.html", subject=subject, token=token, here=_here,
         sections=services.sections(subject), consents=services.consents(subject),
-        registrations=regs, form=form, action_form=ActionForm(),
+        registrations=regs, form=form, action_form=ActionForm(), cell=_cell,
     ), status
 
 

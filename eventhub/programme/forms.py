@@ -39,26 +39,60 @@ class SessionForm(FlaskForm):
     room_id = ChoiceField(_l("Lokale"), default="")
     track_id = ChoiceField(_l("Spor"), default="")
     description = TextAreaField(_l("Beskrivelse"), validators=[Optional(), max_length(10000)])
+    title_en = StringField(_l("Titel på engelsk"),
+                           description=_l("Valgfri. Vises på den engelske side; ellers den "
+                                          "danske titel."),
+                           validators=[Optional(), max_length(300)])
+    description_en = TextAreaField(_l("Beskrivelse på engelsk"),
+                                   validators=[Optional(), max_length(10000)])
     signup_capacity = NumberField(
         _l("Pladser med tilmelding"),
         description=_l("Kun til workshops o.l., hvor deltagerne skal tilmelde sig. "
                        "Tomt felt: ingen tilmelding."),
         validators=[Optional(), NumberRange(min=0, max=100000,
                                             message=_l("Skriv et tal mellem 0 og 100000."))])
+    person_ids = SelectMultipleField(
+        _l("Oplægsholdere"), coerce=int, validate_choice=False,
+        description=_l("Arrangementets oplægsholdere (rettes under \"Oplægsholdere\"). "
+                       "Hold Ctrl (Cmd på Mac) nede for at vælge flere."))
     speaker_ids = SelectMultipleField(
-        _l("Oplægsholdere blandt deltagerne"), coerce=int, validate_choice=False,
+        _l("Tilmeldte deltagere som oplægsholdere"), coerce=int, validate_choice=False,
         description=_l("Hold Ctrl (Cmd på Mac) nede for at vælge flere."))
     external_speakers = TextAreaField(
-        _l("Andre oplægsholdere"),
-        description=_l("Én pr. linje: Navn; Organisation"),
+        _l("Nye oplægsholdere udefra"),
+        description=_l("Én pr. linje: Navn; Organisation. Stilling, kort bio og foto "
+                       "tilføjes under \"Oplægsholdere\"."),
         validators=[Optional(), max_length(5000)])
     confirm_warnings = BooleanField(_l("Gem alligevel – jeg har set advarslerne"))
 
-    def set_choices(self, rooms, tracks, registrations) -> None:
+    def set_choices(self, rooms, tracks, registrations, people=()) -> None:
+        self.person_ids.choices = [(p.id, f"{p.name} ({p.organization})" if p.organization
+                                    else p.name) for p in people]
         self.room_id.choices = [("", _l("Intet lokale"))] + [(str(r.id), r.name) for r in rooms]
         self.track_id.choices = [("", _l("Intet spor"))] + [(str(t.id), t.name) for t in tracks]
         self.speaker_ids.choices = [(r.id, f"{r.name} ({r.organization.name})"
                                      if r.organization else r.name) for r in registrations]
+
+
+class SpeakerForm(FlaskForm):
+    registration_id = ChoiceField(
+        _l("Tilmeldt deltager"), default="",
+        description=_l("Er oplægsholderen tilmeldt, får vedkommende navneskilt som taler "
+                       "med QR-kode. Ellers udskrives et taler-skilt uden QR-kode."))
+    name = StringField(_l("Navn"), validators=[Optional(), max_length(200)],
+                       description=_l("Tomt felt ved en tilmeldt deltager: navnet fra "
+                                      "tilmeldingen."))
+    job_title = StringField(_l("Stilling"), validators=[Optional(), max_length(200)])
+    organization = StringField(_l("Organisation"), validators=[Optional(), max_length(200)])
+    bio = TextAreaField(_l("Kort om oplægsholderen"), validators=[Optional(), max_length(2000)])
+    photo = FileField(_l("Foto"), description=_l("JPEG, PNG eller WebP, højst 5 MB. "
+                                                 "Oplysninger om kamera og sted fjernes."))
+    remove_photo = BooleanField(_l("Fjern fotoet"))
+
+    def set_choices(self, registrations) -> None:
+        self.registration_id.choices = [("", _l("Ikke tilmeldt (udefra)"))] + [
+            (str(r.id), f"{r.name} ({r.organization.name})" if r.organization else r.name)
+            for r in registrations]
 
 
 class ProgrammeImportForm(FlaskForm):

@@ -10,14 +10,14 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from eventhub import audit
-from eventhub.errors import ValidationError
+from eventhub.errors import NotFound, ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.programme import imports, services
+from eventhub.programme import imports, people, places, services
 from eventhub.programme.forms import ProgrammeImportForm, RoomForm, SessionForm, TrackForm
-from eventhub.programme.models import KIND_LABELS
+from eventhub.programme.models import KIND_LABELS, Session
 from eventhub.timeutil import from_local, to_local
 from eventhub.transactions import attempt
 from eventhub.uploads import read_csv_upload
@@ -81,6 +81,82 @@ def add_track(slug: str):
         _("Sporet er tilføjet."), "track_form")
 
 
+# Rooms and tracks: change, delete (asking where their sessions go) --------------------
+
+PLACES = {
+    "room": (services.get_room, RoomForm, places.delete_room, "room_id"),
+    "track": (services.get_track, TrackForm, places.delete_track, "track_id"),
+}
+
+
+def _place(event, kind: str, place_id: int):
+    if kind not in PLACES:
+        raise NotFound(_("Siden findes ikke."))
+    try:
+        return PLACES[kind][0](event, place_id)
+    except ValidationError as exc:
+        raise NotFound(exc.message) from None
+
+
+@bp.route("/rooms/<int:place_id>", methods=["GET", "POST"], defaults={"kind": "room"})
+@bp.route("/tracks/<int:place_id>", methods=["GET", "POST"], defaults={"kind": "track"})
+def edit_place(slug: str, kind: str, place_id: int):
+    """Rename a room (or change its seats), rename or recolour a track."""
+    event = _event(slug)
+    place = _place(event, kind, place_id)
+    form_class = PLACES[kind][1]
+    data = {"name": place.name, **({"capacity": place.capacity} if kind == "room"
+                                   else {"colour": place.colour})}
+    form = form_class(data=data) if request.method == "GET" else form_class()
+    if form.validate_on_submit():
+        with attempt(ValidationError) as failed:
+            if kind == "room":
+                services.save_room(current_user, event, form.name.data, form.capacity.data,
+                                   place)
+            else:
+                services.save_track(current_user, event, form.name.data,
+                                    form.colour.data or "", place)
+            audit.record(current_user, event, "programme.edit", f"{kind} #{place.id} edit")
+        if not failed:
+            flash(_("Ændringerne er gemt."), "success")
+            return redirect(url_for(".index", slug=slug))
+        form[failed.error.field or "name"].errors = [failed.message]
+    return render_template("programme/manage_place.html", event=event, kind=kind,
+                           place=place, form=form, in_use=len(places.sessions_in(
+                               event, getattr(Session, PLACES[kind][3]), place.id))), \
+        200 if request.method == "GET" else 422
+
+
+@bp.route("/rooms/<int:place_id>/delete", methods=["GET", "POST"],
+          defaults={"kind": "room"})
+@bp.route("/tracks/<int:place_id>/delete", methods=["GET", "POST"],
+          defaults={"kind": "track"})
+def delete_place(slug: str, kind: str, place_id: int):
+    """Delete a room or track; when sessions use it, ask where they go."""
+    event = _event(slug)
+    place = _place(event, kind, place_id)
+    form = ActionForm()
+    problem = ""
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(places.PlaceInUse, ValidationError) as failed:
+            moved = PLACES[kind][2](current_user, event, place,
+                                    request.form.get("move_to") or None)
+        if not failed:
+            flash(ngettext("\"%(name)s\" er slettet; %(num)d programpunkt er flyttet.",
+                           "\"%(name)s\" er slettet; %(num)d programpunkter er flyttet.",
+                           moved, name=place.name) if moved
+                  else _("\"%(name)s\" er slettet.", name=place.name), "success")
+            return redirect(url_for(".index", slug=slug))
+        problem = failed.message
+    sessions = places.sessions_in(event, getattr(Session, PLACES[kind][3]), place.id)
+    others = [p for p in (services.rooms(event) if kind == "room" else services.tracks(event))
+              if p.id != place.id]
+    status = 200 if request.method == "GET" else (409 if sessions else 422)
+    return render_template("programme/manage_place_delete.html", event=event, kind=kind,
+                           place=place, sessions=sessions, others=others, form=form,
+                           problem=problem, chosen=request.form.get("move_to", "")), status
+
+
 def _form(event, session=None) -> SessionForm:
     if request.method == "GET" and session is not None:
         form = SessionForm(data={
@@ -89,20 +165,26 @@ def _form(event, session=None) -> SessionForm:
             "ends_at": to_local(session.ends_at).replace(tzinfo=None),
             "room_id": str(session.room_id or ""), "track_id": str(session.track_id or ""),
             "description": session.description, "signup_capacity": session.signup_capacity,
-            "speaker_ids": [s.registration_id for s in session.speakers if s.registration_id],
+            "title_en": session.title_en, "description_en": session.description_en,
+            "person_ids": [s.event_speaker_id for s in session.speakers
+                           if s.event_speaker_id],
+            "speaker_ids": [s.registration_id for s in session.speakers
+                            if s.registration_id and not s.event_speaker_id],
             "external_speakers": "\n".join(
                 f"{s.name}; {s.organization}" if s.organization else s.name
-                for s in session.speakers if not s.registration_id),
+                for s in session.speakers if not s.registration_id
+                and not s.event_speaker_id),
         })
     else:
         form = SessionForm()
     form.set_choices(services.rooms(event), services.tracks(event),
-                     services.speaker_choices(event))
+                     services.speaker_choices(event), people.speakers(event))
     return form
 
 
 def _data(form: SessionForm) -> services.SessionData:
-    speakers = [services.SpeakerData("", "", rid) for rid in form.speaker_ids.data or []]
+    speakers = [services.SpeakerData("", "", None, pid) for pid in form.person_ids.data or []]
+    speakers += [services.SpeakerData("", "", rid) for rid in form.speaker_ids.data or []]
     for line in (form.external_speakers.data or "").splitlines():
         name, _sep, org = line.partition(";")
         if name.strip():
@@ -113,7 +195,8 @@ def _data(form: SessionForm) -> services.SessionData:
         room_id=int(form.room_id.data) if form.room_id.data else None,
         track_id=int(form.track_id.data) if form.track_id.data else None,
         description=form.description.data or "", signup_capacity=form.signup_capacity.data,
-        speakers=speakers,
+        speakers=speakers, title_en=form.title_en.data or "",
+        description_en=form.description_en.data or "",
     )
 
 
@@ -127,7 +210,8 @@ def _edit(slug: str, session_id: int | None):
             saved = services.save_session(current_user, event, _data(form),
                                           confirmed=bool(form.confirm_warnings.data),
                                           session=session)
-            audit.record(current_user, event, "programme.edit", f"session #{saved.id}")
+            audit.record(current_user, event, "programme.edit",
+                         f"session #{saved.id} {'edit' if session else 'add'}")
         if failed:
             problems = failed.error
             for error in problems.errors:
@@ -158,7 +242,7 @@ def session_action(slug: str, session_id: int, action: str):
     session = services.get_session(event, session_id)
     if action == "duplicate":
         copy = services.duplicate_session(current_user, event, session)
-        audit.record(current_user, event, "programme.edit", f"session #{copy.id}")
+        audit.record(current_user, event, "programme.edit", f"session #{copy.id} duplicate")
         flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
         return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
     if action in ("cancel", "reinstate"):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.extensions import db
+from eventhub.i18n import shown
 from eventhub.registration.models import Registration
 
 KEYNOTE, TALK, CASE, WORKSHOP, PITCH, BREAK = (
@@ -65,6 +66,8 @@ class Session(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(12), default=TALK)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -83,6 +86,14 @@ class Session(db.Model):
         back_populates="session", cascade="all, delete-orphan", order_by="Speaker.position")
 
     @property
+    def display_title(self) -> str:
+        return shown(self.title, self.title_en)
+
+    @property
+    def display_description(self) -> str:
+        return shown(self.description, self.description_en)
+
+    @property
     def cancelled(self) -> bool:
         return self.status == CANCELLED
 
@@ -91,14 +102,39 @@ class Session(db.Model):
         return self.signup_capacity is not None
 
 
+class EventSpeaker(db.Model):
+    """A speaker at an event, as a person: name, job title, organization, a short bio and
+    a photo; a registered participant or someone from outside. Their sessions link here."""
+
+    __tablename__ = "event_speakers"
+    __table_args__ = (UniqueConstraint("event_id", "registration_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    photo_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration | None] = relationship()
+
+
 class Speaker(db.Model):
-    """A speaker: a registered participant, or an external name and organization."""
+    """A speaker in one session: the person (``EventSpeaker``), with their name and
+    organization as the programme shows them."""
 
     __tablename__ = "speakers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    event_speaker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_speakers.id", ondelete="CASCADE"), index=True)
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -107,6 +143,7 @@ class Speaker(db.Model):
 
     session: Mapped[Session] = relationship(back_populates="speakers")
     registration: Mapped[Registration | None] = relationship()
+    person: Mapped[EventSpeaker | None] = relationship()
 
 
 class AgendaEntry(db.Model):

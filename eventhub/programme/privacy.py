@@ -8,10 +8,18 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from eventhub import images
 from eventhub import privacy_registry as registry
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.programme.models import AgendaEntry, AgendaFeed, Session, Signup, Speaker
+from eventhub.programme.models import (
+    AgendaEntry,
+    AgendaFeed,
+    EventSpeaker,
+    Session,
+    Signup,
+    Speaker,
+)
 from eventhub.registration.privacy import iso
 
 SIGNUP_LABELS = {"signed_up": _l("Tilmeldt"), "waiting": _l("På venteliste")}
@@ -55,7 +63,41 @@ SECTIONS = [
 ]
 
 
+def _person_rows(subject: registry.Subject) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(EventSpeaker, Event.title).join(Event, Event.id == EventSpeaker.event_id)
+        .where(EventSpeaker.registration_id.in_(subject.registration_ids))).all()
+    return [{"event": title, "name": p.name, "job_title": p.job_title,
+             "organization": p.organization, "bio": p.bio,
+             "photo": bool(p.photo_image_id)} for p, title in rows]
+
+
+SECTIONS.append(registry.Section(
+    "speaker_profile", _l("Din præsentation som oplægsholder"), _person_rows, {
+        "event": _l("Arrangement"), "name": _l("Navn"), "job_title": _l("Stilling"),
+        "bio": _l("Kort om dig"), "photo": _l("Foto")}, order=46))
+
+
+def _blank_people(where) -> int:
+    """Speakers lose name, job title, organization, bio and photo."""
+    photos = list(db.session.scalars(select(EventSpeaker.photo_image_id).where(
+        where, EventSpeaker.photo_image_id.is_not(None))))
+    result = db.session.execute(
+        update(EventSpeaker).where(where, EventSpeaker.name != registry.DELETED_NAME)
+        .values(name=registry.DELETED_NAME, job_title="", organization="", bio="",
+                photo_image_id=None, registration_id=None)
+        .execution_options(synchronize_session=False))
+    for photo in photos:
+        images.forget(photo)
+    return result.rowcount or 0
+
+
 def _correct(subject: registry.Subject, correction: registry.Correction) -> None:
+    db.session.execute(
+        update(EventSpeaker).where(EventSpeaker.registration_id.in_(subject.registration_ids))
+        .values(name=correction.name[:200], job_title=correction.job_title[:200],
+                organization=correction.organization[:200])
+        .execution_options(synchronize_session=False))
     db.session.execute(
         update(Speaker).where(Speaker.registration_id.in_(subject.registration_ids))
         .values(name=correction.name[:200], organization=correction.organization[:200])
@@ -64,7 +106,8 @@ def _correct(subject: registry.Subject, correction: registry.Correction) -> None
 
 def _forget(registration_ids: list[int]) -> None:
     """"My day" and the calendar feed go; workshop seats stay (anonymous) for the counts;
-    a speaker entry loses the name."""
+    a speaker entry (and the speaker's profile) loses the name."""
+    _blank_people(EventSpeaker.registration_id.in_(registration_ids))
     db.session.execute(delete(AgendaEntry).where(AgendaEntry.registration_id.in_(
         registration_ids)))
     db.session.execute(delete(AgendaFeed).where(AgendaFeed.registration_id.in_(
@@ -76,14 +119,16 @@ def _forget(registration_ids: list[int]) -> None:
 
 
 def _purge(event_ids: list[int]) -> int:
-    """Every speaker of the events, external ones too, loses name and organization."""
+    """Every speaker of the events, external ones too, loses name and organization (and
+    their profile its job title, bio and photo)."""
+    people = _blank_people(EventSpeaker.event_id.in_(event_ids))
     sessions = select(Session.id).where(Session.event_id.in_(event_ids))
     result = db.session.execute(
         update(Speaker).where(Speaker.session_id.in_(sessions),
                               Speaker.name != registry.DELETED_NAME)
         .values(name=registry.DELETED_NAME, organization="", registration_id=None)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return (result.rowcount or 0) + people
 
 
 def register(app: Flask) -> None:

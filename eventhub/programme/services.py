@@ -13,10 +13,12 @@ from eventhub.errors import NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
+from eventhub.programme import people
 from eventhub.programme.models import (
     CANCELLED,
     SCHEDULED,
     SESSION_KINDS,
+    EventSpeaker,
     Room,
     Session,
     Speaker,
@@ -113,6 +115,7 @@ class SpeakerData:
     name: str
     organization: str = ""
     registration_id: int | None = None
+    speaker_id: int | None = None  # one of the event's speakers (people.EventSpeaker)
 
 
 @dataclass
@@ -126,6 +129,8 @@ class SessionData:
     description: str = ""
     signup_capacity: int | None = None
     speakers: list[SpeakerData] = field(default_factory=list)
+    title_en: str = ""
+    description_en: str = ""
 
 
 class SessionProblems(ValidationError):
@@ -214,7 +219,11 @@ def _speaker_errors(event: Event, data: SessionData) -> list[ValidationError]:
     """Speakers are registered participants of the event, or named people."""
     errors: list[ValidationError] = []
     for speaker in data.speakers:
-        if speaker.registration_id is not None:
+        if speaker.speaker_id is not None:
+            person = db.session.get(EventSpeaker, speaker.speaker_id)
+            if person is None or person.event_id != event.id:
+                errors.append(ValidationError(_("Oplægsholderen findes ikke."), "speakers"))
+        elif speaker.registration_id is not None:
             reg = db.session.get(Registration, speaker.registration_id)
             if reg is None or reg.event_id != event.id or reg.status == REG_CANCELLED:
                 errors.append(ValidationError(
@@ -228,7 +237,15 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def _speaker_key(speaker: SpeakerData | Speaker) -> str:
+def _speaker_key(event: Event, speaker: SpeakerData | Speaker) -> str:
+    """Who a speaker is, the same for a form's line and a session's entry."""
+    if isinstance(speaker, SpeakerData):
+        person = speaker.speaker_id or people.find(event, speaker.registration_id,
+                                                   speaker.name)
+    else:
+        person = speaker.event_speaker_id
+    if person:
+        return f"p{person}"
     if speaker.registration_id:
         return f"r{speaker.registration_id}"
     return "n" + " ".join(speaker.name.split()).casefold()
@@ -248,10 +265,10 @@ def session_warnings(event: Event, data: SessionData, current: Session | None) -
         if data.room_id and other.room_id == data.room_id:
             warnings.append(_("Lokalet %(room)s er optaget af \"%(title)s\" (%(when)s).",
                               room=other.room.name, title=other.title, when=_fmt(other.starts_at)))
-    mine = {_speaker_key(s): s for s in data.speakers}
+    mine = {_speaker_key(event, s): s for s in data.speakers}
     for other in others:
         for speaker in other.speakers:
-            key = _speaker_key(speaker)
+            key = _speaker_key(event, speaker)
             if key in mine:
                 warnings.append(_("%(name)s taler også i \"%(title)s\" på samme tid.",
                                   name=speaker.name, title=other.title))
@@ -277,22 +294,36 @@ def save_session(actor, event: Event, data: SessionData, *, confirmed: bool = Fa
         session.sequence = (session.sequence or 0) + 1
     session.title, session.kind = data.title, data.kind
     session.description = (data.description or "").strip()
+    session.title_en = " ".join((data.title_en or "").split())[:300]
+    session.description_en = (data.description_en or "").strip()
     session.starts_at, session.ends_at = data.starts_at, data.ends_at
     session.room_id, session.track_id = data.room_id, data.track_id
     session.signup_capacity = data.signup_capacity
-    session.speakers = [
-        _speaker(event, s, position) for position, s in enumerate(data.speakers, start=1)]
+    session.speakers = _unique([
+        _speaker(event, s, position) for position, s in enumerate(data.speakers, start=1)])
     db.session.flush()
     return session
 
 
 def _speaker(event: Event, data: SpeakerData, position: int) -> Speaker:
-    if data.registration_id is not None:
-        reg = db.session.get(Registration, data.registration_id)
-        return Speaker(registration_id=reg.id, name=reg.name, position=position,
-                       organization=reg.organization.name if reg.organization else "")
-    return Speaker(name=" ".join(data.name.split())[:200], position=position,
-                   organization=" ".join(data.organization.split())[:200])
+    """The session's entry for a speaker: the event's person (made when new)."""
+    person = people.person_for(event, speaker_id=data.speaker_id,
+                               registration_id=data.registration_id, name=data.name,
+                               organization=data.organization)
+    return Speaker(event_speaker_id=person.id, registration_id=person.registration_id,
+                   name=person.name, organization=person.organization, position=position)
+
+
+def _unique(entries: list[Speaker]) -> list[Speaker]:
+    """Each person once, in the order given (picked as a speaker and named again)."""
+    seen: set[int] = set()
+    kept = []
+    for entry in entries:
+        if entry.event_speaker_id not in seen:
+            seen.add(entry.event_speaker_id)
+            entry.position = len(kept) + 1
+            kept.append(entry)
+    return kept
 
 
 def session_data(session: Session) -> SessionData:
@@ -301,7 +332,8 @@ def session_data(session: Session) -> SessionData:
         title=session.title, kind=session.kind, starts_at=session.starts_at,
         ends_at=session.ends_at, room_id=session.room_id, track_id=session.track_id,
         description=session.description, signup_capacity=session.signup_capacity,
-        speakers=[SpeakerData(s.name, s.organization, s.registration_id)
+        title_en=session.title_en, description_en=session.description_en,
+        speakers=[SpeakerData(s.name, s.organization, s.registration_id, s.event_speaker_id)
                   for s in session.speakers],
     )
 

@@ -24,7 +24,7 @@ from eventhub.errors import NotFound
 from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.forms import ActionForm
-from eventhub.programme import agenda, calendars, services
+from eventhub.programme import agenda, calendars, people, services
 from eventhub.programme.models import CANCELLED, KIND_LABELS, Session
 from eventhub.registration.participants import current_registration
 from eventhub.timeutil import to_local
@@ -108,6 +108,23 @@ def session_page(slug: str, session_id: int):
         kind_labels=KIND_LABELS, form=ActionForm(), started=session.starts_at <= utcnow(),
         panels=hooks.render_panels(hooks.SESSION, session, reg),
     )
+
+
+@bp.get("/speakers")
+def speakers(slug: str):
+    """The event's speakers, each with a page of their own."""
+    event = events.get_event(slug, current_user)
+    return render_template("programme/speakers.html", event=event,
+                           speakers=people.speakers(event))
+
+
+@bp.get("/speakers/<int:speaker_id>")
+def speaker_page(slug: str, speaker_id: int):
+    """One speaker: who they are and their sessions."""
+    event = events.get_event(slug, current_user)
+    person = people.get_speaker(event, speaker_id)
+    return render_template("programme/speaker.html", event=event, person=person,
+                           sessions=people.sessions_of(person))
 
 
 @bp.get("/programme.ics")

@@ -1,8 +1,9 @@
 """Printable documents for a registration: the ticket (one page with a big QR code)
 and sheets of name badges for the organizers to print and cut.
 
-Both are HTML templates (``templates/pdf/``) rendered with ``render_template`` (so
-``_()`` and ``|localdt`` follow the current language) and turned into PDF by
+Both are HTML templates (``templates/pdf/``) rendered with ``render_template`` in the
+event's own language (``_()`` and ``|localdt`` follow it, not the language of whoever
+prints) and turned into PDF by
 WeasyPrint. Every QR code is an inline ``data:`` PNG that encodes the stable public
 ticket URL ``BASE_URL/t/<ticket code>``; nothing is fetched while rendering.
 """
@@ -12,19 +13,21 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
 
 import qrcode
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
 from PIL import Image, ImageOps
 from qrcode import base, util
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from eventhub import contributions
 from eventhub.documents import render_pdf
 from eventhub.events.models import Event
 from eventhub.extensions import db
@@ -33,6 +36,7 @@ from eventhub.registration.models import (
     BADGE_ROLES,
     CONFIRMED,
     PARTICIPANT,
+    SPEAKER,
     STATUS_LABELS,
     Registration,
 )
@@ -71,9 +75,15 @@ def name_size(name: str) -> str:
 
 
 def ticket_pdf(reg: Registration) -> bytes:
-    """One A6 page: event, time and place, who, status, and the QR code to scan."""
+    """One A6 page: event, time and place, who, status, and the QR code to scan; in the
+    event's language, whoever asks for it."""
     link = ticket_link(reg.ticket_code)
-    html = render_template(
+    with force_locale(reg.event.language or "da"):
+        return render_pdf(_ticket_html(reg, link))
+
+
+def _ticket_html(reg: Registration, link: str) -> str:
+    return render_template(
         "pdf/ticket.html",
         reg=reg,
         event=reg.event,
@@ -82,33 +92,69 @@ def ticket_pdf(reg: Registration) -> bytes:
         valid=reg.status == CONFIRMED,
         qr_src=qr_data_uri(link, TICKET_QR_BOX),
     )
-    return render_pdf(html)
 
 
-def _badge(reg: Registration, with_qr: bool) -> dict:
-    role = reg.badge_role if reg.badge_role in BADGE_ROLES else PARTICIPANT
+@dataclass(frozen=True)
+class SpeakerBadge:
+    """A speaker of the programme, for the badges: registered (their ticket's QR code on
+    a TALER badge) or from outside (a TALER badge without a QR code)."""
+
+    name: str
+    job_title: str
+    organization: str
+    registration_id: int | None = None
+
+
+SPEAKER_SOURCES = "registration.badge_speakers"
+
+
+def add_speaker_source(app: Flask, fn: Callable[[Event], list[SpeakerBadge]]) -> None:
+    """``fn(event)``: the event's speakers (the programme, above us, adds them)."""
+    contributions.add(app, SPEAKER_SOURCES, fn)
+
+
+def speakers_of(event: Event) -> list[SpeakerBadge]:
+    return [s for fn in contributions.of(SPEAKER_SOURCES) for s in fn(event)]
+
+
+def _badge(reg: Registration, with_qr: bool, speaker: SpeakerBadge | None = None) -> dict:
+    role = SPEAKER if speaker else (reg.badge_role if reg.badge_role in BADGE_ROLES
+                                    else PARTICIPANT)
     return {
         "name": reg.name,
         "size": name_size(reg.name),
+        "job_title": (speaker.job_title if speaker and speaker.job_title else reg.job_title),
         "organization": reg.organization.name if reg.organization else "",
         "role": role,
         "qr_src": qr_data_uri(ticket_link(reg.ticket_code)) if with_qr else None,
     }
 
 
+def _outside_badge(speaker: SpeakerBadge) -> dict:
+    return {"name": speaker.name, "size": name_size(speaker.name),
+            "job_title": speaker.job_title, "organization": speaker.organization,
+            "role": SPEAKER, "qr_src": None}
+
+
 def badges_pdf(event: Event, registrations: Iterable[Registration], *,
-               with_qr: bool = True) -> bytes:
-    """A4 sheets of name badges, eight to a page, in the order given."""
-    badges = [_badge(reg, with_qr) for reg in registrations]
+               with_qr: bool = True, speakers: Sequence[SpeakerBadge] = ()) -> bytes:
+    """A4 sheets of name badges, eight to a page, in the order given (speakers from
+    outside among them by name); in the event's language, whoever prints them."""
+    by_registration = {s.registration_id: s for s in speakers if s.registration_id}
+    badges = [_badge(reg, with_qr, by_registration.get(reg.id)) for reg in registrations]
+    outside = [_outside_badge(s) for s in speakers if s.registration_id is None]
+    if outside:
+        badges = sorted(badges + outside, key=lambda b: b["name"].casefold())
     sheets = [badges[i:i + BADGES_PER_PAGE] for i in range(0, len(badges), BADGES_PER_PAGE)]
-    html = render_template(
-        "pdf/badges.html",
-        event=event,
-        sheets=sheets,
-        with_qr=with_qr,
-        role_labels={role: str(label) for role, label in BADGE_LABELS.items()},
-    )
-    return render_pdf(html)
+    with force_locale(event.language or "da"):
+        html = render_template(
+            "pdf/badges.html",
+            event=event,
+            sheets=sheets,
+            with_qr=with_qr,
+            role_labels={role: str(label) for role, label in BADGE_LABELS.items()},
+        )
+        return render_pdf(html)
 
 
 def badge_registrations(event: Event, statuses: Sequence[str] = (CONFIRMED,)

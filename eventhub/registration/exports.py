@@ -7,7 +7,7 @@ import io
 
 from flask_babel import gettext as _
 
-from eventhub.events.models import Event
+from eventhub.events.models import ORGANIZATION_KIND_LABELS, Event
 from eventhub.registration import questions as q
 from eventhub.registration.models import BADGE_LABELS, STATUS_LABELS, Registration
 from eventhub.timeutil import to_local
@@ -33,7 +33,8 @@ def export_rows(event: Event, registrations: list[Registration]) -> list[list[st
         answers = {a.question_id: a.as_text() for a in reg.answers}
         rows.append([
             reg.name, reg.email, reg.organization.name if reg.organization else "",
-            reg.organization.kind if reg.organization else "", reg.job_title,
+            str(ORGANIZATION_KIND_LABELS.get(reg.organization.kind, ""))
+            if reg.organization else "", reg.job_title,
             str(STATUS_LABELS[reg.status]), str(BADGE_LABELS.get(reg.badge_role, "")),
             _when(reg.created_at), _when(reg.checked_in_at),
             _("Ja") if reg.directory_consent else _("Nej"), reg.ticket_code,

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from eventhub.events.models import COMPANY, KNOWLEDGE, MUNICIPALITY, OTHER, REGION
+from eventhub.events.models import ORGANIZATION_KIND_LABELS
 from eventhub.forms import ChoiceField, max_length, required
 from eventhub.registration.models import (
     BADGE_LABELS,
@@ -15,14 +15,6 @@ from eventhub.registration.models import (
     REGISTRATION_STATUSES,
     STATUS_LABELS,
 )
-
-ORGANIZATION_KIND_LABELS = {
-    MUNICIPALITY: _l("Kommune"),
-    REGION: _l("Region"),
-    COMPANY: _l("Virksomhed"),
-    KNOWLEDGE: _l("Videninstitution"),
-    OTHER: _l("Andet"),
-}
 
 
 def kind_choices():
@@ -71,6 +63,10 @@ class CheckInCodeForm(FlaskForm):
 class QuestionForm(FlaskForm):
     label = StringField(_l("Spørgsmål"), validators=[required(_l("Skriv spørgsmålet.")),
                                                     max_length(300)])
+    label_en = StringField(_l("Spørgsmålet på engelsk"),
+                           description=_l("Valgfrit. Vises på den engelske formular; ellers "
+                                          "det danske."),
+                           validators=[Optional(), max_length(300)])
     help_text = StringField(_l("Hjælpetekst"), validators=[Optional(), max_length(500)])
     kind = ChoiceField(_l("Type"), choices=lambda: list(QUESTION_KIND_LABELS.items()),
                        default="short_text")

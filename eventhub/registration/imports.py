@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from eventhub import audit
@@ -218,5 +219,7 @@ def run_import(actor, event: Event, text: str, *, notify: bool = True) -> tuple[
 
 class ImportFailed(ValidationError):
     def __init__(self, failed: list[tuple[int, str]]) -> None:
-        super().__init__(_("Importen blev ikke gennemført: %(n)d linjer har fejl.", n=len(failed)))
+        super().__init__(ngettext("Importen blev ikke gennemført: %(num)d linje har fejl.",
+                                  "Importen blev ikke gennemført: %(num)d linjer har fejl.",
+                                  len(failed)))
         self.failed = failed

@@ -22,7 +22,7 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import CHECKIN, ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.registration import checkins, door, door_page, exports, imports, services
+from eventhub.registration import bulk, checkins, door, door_page, exports, imports, services
 from eventhub.registration import questions as q
 from eventhub.registration.formdata import (
     answer_values,
@@ -54,8 +54,8 @@ def _organizer_event(slug: str):
     return events.get_event_for(slug, current_user, ORGANIZER)
 
 
-def _filter_from_args() -> services.RegistrationFilter:
-    args = request.args
+def _filter_from_args(args=None) -> services.RegistrationFilter:
+    args = request.args if args is None else args
     return services.RegistrationFilter(
         search=args.get("q", "")[:200], status=args.get("status", ""),
         organization_id=args.get("organization", type=int),
@@ -76,12 +76,15 @@ def registrations(slug: str):
         questions=q.active_questions(event),
         seats_taken=services.seats_taken(event), counts=checkins.check_in_counts(event),
         action_form=ActionForm(), query=request.query_string.decode(),
+        bulk_actions=bulk.ACTION_LABELS,
     )
 
 
-def _export(slug: str, fmt: str):
+def _export(slug: str, fmt: str, regs=None):
     event = _organizer_event(slug)
-    rows = exports.export_rows(event, services.list_registrations(event, _filter_from_args()))
+    if regs is None:
+        regs = services.list_registrations(event, _filter_from_args())
+    rows = exports.export_rows(event, regs)
     audit.record(current_user, event, "registrations.export", f"{fmt.upper()}, {len(rows) - 1}")
     if fmt == "csv":
         body, mimetype = exports.to_csv(rows), "text/csv; charset=utf-8"
@@ -100,6 +103,36 @@ def export_csv(slug: str):
 @bp.get("/registrations.xlsx")
 def export_xlsx(slug: str):
     return _export(slug, "xlsx")
+
+
+@bp.post("/registrations/bulk")
+def bulk_action(slug: str):
+    """The ticked registrations (or all matching the filter): export them, or show how
+    many an action changes and, once confirmed, do it."""
+    event = _organizer_event(slug)
+    if not ActionForm().validate_on_submit():
+        raise ValidationError(_("Formularen er udløbet. Genindlæs siden, og prøv igen."))
+    form, back = request.form, url_for(".registrations", slug=slug) + (
+        "?" + request.form["query"] if request.form.get("query") else "")
+    regs = bulk.selection(event, None, _filter_from_args(form)) if form.get("scope") == "all" \
+        else bulk.selection(event, [int(i) for i in form.getlist("ids") if i.isdigit()])
+    if form.get("action") == "export":
+        return _export(slug, "csv", regs)
+    with attempt(ValidationError) as failed:
+        todo = bulk.plan(current_user, event, form.get("action", ""), regs)
+        if form.get("confirm") == "y":
+            bulk.run(current_user, event, todo.action, regs)
+    if failed:
+        flash(failed.message, "error")
+        return redirect(back)
+    if form.get("confirm") == "y":
+        flash(ngettext("%(action)s: %(num)d tilmelding er ændret.",
+                       "%(action)s: %(num)d tilmeldinger er ændret.", len(todo.doing),
+                       action=bulk.ACTION_LABELS[todo.action]), "success")
+        return redirect(back)
+    return render_template("registration/manage_bulk.html", event=event, plan=todo,
+                           label=bulk.ACTION_LABELS[todo.action], form=ActionForm(),
+                           regs=regs, query=form.get("query", ""), back=back)
 
 
 def _staff_form_page(event, form, reg, questions, field_errors, status=200):
@@ -241,7 +274,7 @@ def _save_question(form: QuestionForm, event, question=None) -> bool:
         q.save_question(current_user, event, label=form.label.data, kind=form.kind.data,
                         options=(form.options.data or "").splitlines(),
                         required=form.required.data, help_text=form.help_text.data or "",
-                        question=question)
+                        question=question, label_en=form.label_en.data or "")
     if failed:
         exc = failed.error
         target = form[exc.field] if exc.field in form else form.label
@@ -270,7 +303,8 @@ def edit_question(slug: str, question_id: int):
     event = _organizer_event(slug)
     question = q.get_question(event, question_id)
     form = QuestionForm(data={
-        "label": question.label, "help_text": question.help_text, "kind": question.kind,
+        "label": question.label, "label_en": question.label_en,
+        "help_text": question.help_text, "kind": question.kind,
         "options": "\n".join(question.options or []), "required": question.required,
     }) if request.method == "GET" else QuestionForm()
     if form.validate_on_submit() and _save_question(form, event, question):
@@ -329,12 +363,18 @@ def checkin_count(slug: str):
 
 @bp.get("/badges.pdf")
 def badges(slug: str):
-    from eventhub.registration.badges import badges_pdf
+    from eventhub.registration.badges import badges_pdf, speakers_of
 
     event = _organizer_event(slug)
     flt = _filter_from_args()
     flt.status = flt.status or "confirmed"
     regs = sorted(services.list_registrations(event, flt), key=lambda r: r.name.casefold())
-    audit.record(current_user, event, "badges.print", f"PDF, {len(regs)}")
-    return Response(badges_pdf(event, regs), mimetype="application/pdf", headers={
+    speakers = speakers_of(event)
+    if flt.search or flt.organization_id or flt.organization_kind or flt.answer or \
+            flt.status != "confirmed":  # a part of the list: its registered speakers only
+        speakers = [s for s in speakers if s.registration_id]
+    printed = len(regs) + sum(1 for s in speakers if s.registration_id is None)
+    audit.record(current_user, event, "badges.print", f"PDF, {printed}")
+    return Response(badges_pdf(event, regs, speakers=speakers), mimetype="application/pdf",
+                    headers={
         "Content-Disposition": f'inline; filename="navneskilte-{event.slug}.pdf"'})

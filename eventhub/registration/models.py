@@ -15,6 +15,7 @@ from eventhub.accounts.models import User
 from eventhub.db import UTCDateTime, utcnow
 from eventhub.events.models import Event, Organization
 from eventhub.extensions import db
+from eventhub.i18n import shown
 
 PENDING, CONFIRMED, WAITLISTED, CANCELLED = "pending", "confirmed", "waitlisted", "cancelled"
 REGISTRATION_STATUSES = (PENDING, CONFIRMED, WAITLISTED, CANCELLED)
@@ -28,7 +29,7 @@ STATUS_LABELS = {
 # What a badge says the person is.
 PARTICIPANT, SPEAKER, STAFF = "participant", "speaker", "organizer"
 BADGE_ROLES = (PARTICIPANT, SPEAKER, STAFF)
-BADGE_LABELS = {PARTICIPANT: _l("Deltager"), SPEAKER: _l("Oplægsholder"), STAFF: _l("Arrangør")}
+BADGE_LABELS = {PARTICIPANT: _l("Deltager"), SPEAKER: _l("Taler"), STAFF: _l("Arrangør")}
 
 # Question kinds
 SHORT_TEXT, LONG_TEXT, SINGLE, MULTIPLE, YES_NO = (
@@ -110,6 +111,7 @@ class Question(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(300))
+    label_en: Mapped[str] = mapped_column(String(300), default="")
     help_text: Mapped[str] = mapped_column(String(500), default="")
     kind: Mapped[str] = mapped_column(String(20), default=SHORT_TEXT)
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -117,6 +119,10 @@ class Question(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def display_label(self) -> str:
+        return shown(self.label, self.label_en)
 
     @property
     def has_choices(self) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, select, update
 from eventhub import privacy_registry as registry
 from eventhub.events.services import find_or_create_organization
 from eventhub.extensions import db
-from eventhub.mail import QUEUED, SKIPPED, OutboxMail
+from eventhub.mail import FAILED, QUEUED, SENT, SKIPPED, OutboxMail
 from eventhub.registration.models import (
     STATUS_LABELS,
     Answer,
@@ -71,6 +71,15 @@ def _mail_rows(subject: registry.Subject) -> list[dict[str, Any]]:
              "body": m.body_text} for m in mails]
 
 
+MAIL_STATUS_LABELS = {QUEUED: _l("Venter på at blive sendt"), SENT: _l("Sendt"),
+                      FAILED: _l("Kunne ikke sendes"), SKIPPED: _l("Ikke sendt")}
+
+
+def label_of(labels: dict[str, Any]) -> Any:
+    """A column's display function: the code's label (the code itself if unknown)."""
+    return lambda value: labels.get(value, value)
+
+
 SECTIONS = [
     registry.Section("registrations", _l("Tilmeldinger"), _registration_rows, {
         "event": _l("Arrangement"), "status": _l("Status"), "name": _l("Navn"),
@@ -81,7 +90,7 @@ SECTIONS = [
         order=20),
     registry.Section("mails", _l("Mails til dig"), _mail_rows, {
         "created_at": _l("Tidspunkt"), "subject": _l("Emne"), "status": _l("Status")},
-        order=90),
+        order=90, shown={"status": label_of(MAIL_STATUS_LABELS)}),
 ]
 
 

@@ -64,8 +64,8 @@ def _clean_options(options: list[str]) -> list[str]:
 
 
 def save_question(actor, event: Event, *, label: str, kind: str, options: list[str],
-                  required: bool, help_text: str = "", question: Question | None = None
-                  ) -> Question:
+                  required: bool, help_text: str = "", question: Question | None = None,
+                  label_en: str = "") -> Question:
     """Create or edit a question. Answers already given are never touched."""
     require_role(actor, event, ORGANIZER)
     label = " ".join((label or "").split())
@@ -87,6 +87,7 @@ def save_question(actor, event: Event, *, label: str, kind: str, options: list[s
     elif question.event_id != event.id:
         raise NotFound(_("Spørgsmålet findes ikke."))
     question.label, question.kind, question.options = label, kind, options
+    question.label_en = " ".join((label_en or "").split())[:300]
     question.required, question.help_text = bool(required), (help_text or "").strip()[:500]
     db.session.flush()
     return question

@@ -20,6 +20,7 @@ from eventhub.accounts.services import check_email
 from eventhub.db import lock_row, utcnow
 from eventhub.errors import DomainError, NotFound, ValidationError
 from eventhub.events.models import (
+    DRAFT,
     ORGANIZATION_KINDS,
     ORGANIZER,
     PUBLISHED,
@@ -94,6 +95,13 @@ def seats_taken(event: Event) -> int:
     )
 
 
+def registered_count(event: Event) -> int:
+    """Everyone holding a registration that is not cancelled (any status)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Registration).where(
+            Registration.event_id == event.id, Registration.status != CANCELLED))
+
+
 def seats_left(event: Event) -> int | None:
     """Free seats, or None when the event has no limit."""
     if event.capacity is None:
@@ -163,10 +171,12 @@ def ticket_url(reg: Registration) -> str:
     return current_app.config["BASE_URL"] + url_for("registration.ticket", code=reg.ticket_code)
 
 
-def registration_window_problem(event: Event, now: datetime | None = None) -> str | None:
-    """Why people cannot register right now, or None when they can."""
+def registration_window_problem(event: Event, now: datetime | None = None, *,
+                                preview: bool = False) -> str | None:
+    """Why people cannot register right now, or None when they can. ``preview``: as it
+    will be once a draft is published (the staff's preview)."""
     now = now or utcnow()
-    if event.status != PUBLISHED:
+    if event.status != PUBLISHED and not (preview and event.status == DRAFT):
         return _("Tilmeldingen er lukket for dette arrangement.")
     if event.registration_opens_at and now < event.registration_opens_at:
         return _("Tilmeldingen er ikke åbnet endnu.")

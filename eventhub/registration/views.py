@@ -14,12 +14,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from eventhub.documents import qr_png
 from eventhub.errors import ValidationError
+from eventhub.events import hooks
 from eventhub.events import services as events
-from eventhub.events.models import CHECKIN, ORGANIZER
+from eventhub.events.models import CHECKIN, DRAFT, ORGANIZER
 from eventhub.extensions import limiter
 from eventhub.forms import ActionForm
 from eventhub.registration import checkins, services
@@ -33,14 +34,15 @@ from eventhub.registration.formdata import (
 from eventhub.registration.forms import RegistrationForm, ResendForm
 from eventhub.registration.models import STATUS_LABELS, Registration
 from eventhub.registration.notifications import event_ics
-from eventhub.registration.participants import remember_registration
+from eventhub.registration.participants import my_registrations, remember_registration
 from eventhub.transactions import attempt, one_at_a_time
 
 bp = Blueprint("registration", __name__)
 
 
 def public_panel(event, user) -> dict:
-    return {"problem": services.registration_window_problem(event),
+    return {"problem": services.registration_window_problem(event,
+                                                            preview=event.status == DRAFT),
             "seats_left": services.seats_left(event)}
 
 
@@ -60,12 +62,16 @@ def _register_limit() -> str:
 @one_at_a_time("registration")  # the event row lock sets the pace: see transactions.py
 def register(slug: str):
     event = events.get_event(slug, current_user)
-    closed = services.registration_window_problem(event)
+    preview = event.status == DRAFT  # only the staff see a draft: as participants will
+    closed = services.registration_window_problem(event, preview=preview)
     questions = q.active_questions(event)
     form = RegistrationForm()
     field_errors: dict[str, list[str]] = {}
     duplicate = None
-    if not closed and form.validate_on_submit():
+    if preview and request.method == "POST":
+        closed = _("Dette er en forhåndsvisning: formularen kan ikke sendes, før "
+                   "arrangementet er offentliggjort. Intet er gemt.")
+    elif not closed and form.validate_on_submit():
         with attempt(services.AlreadyRegistered, services.RegistrationClosed,
                      ValidationError) as failed:
             reg = services.register(event, data_from_form(form, answers_from_request(questions)))
@@ -88,6 +94,7 @@ def register(slug: str):
         values=answer_values(None), field_errors=field_errors, closed=closed,
         duplicate=duplicate, resend_form=ResendForm(email=duplicate, formdata=None),
         organizations=events.organization_names(), seats_left=services.seats_left(event),
+        preview=preview,
     ), status
 
 
@@ -100,6 +107,25 @@ def resend(slug: str):
         services.resend_link(event, form.email.data)
     # The same answer whether or not the address is registered.
     return render_template("registration/resent.html", event=event)
+
+
+@bp.get("/my-events")
+@login_required
+def my_events():
+    """A participant's home: each of their events with ticket, my day, polls, directory."""
+    coming, past = my_registrations(current_user)
+    return render_template(
+        "registration/my_events.html", coming=coming, past=past, status_labels=STATUS_LABELS,
+        panels={reg.id: hooks.render_panels(hooks.PARTICIPANT, reg, current_user)
+                for reg in coming + past})
+
+
+def participant_landing(user) -> str | None:
+    """Where a participant lands after signing in by link: their home (staff: None)."""
+    if user.is_admin or events.works_on_any_event(user):
+        return None
+    coming, past = my_registrations(user)
+    return url_for("registration.my_events") if coming or past else None
 
 
 @bp.get("/r/<token>")

@@ -53,7 +53,12 @@ def demo(live_server) -> dict:
         poll_id = conn.execute("SELECT id FROM polls WHERE event_id = ? AND status = 'open' "
                                "AND kind = 'single' ORDER BY position LIMIT 1",
                                (event_id,)).fetchone()[0]
-    return {"event_id": event_id, "join": join_code, "session": session_id, "poll": poll_id}
+        speaker_id = conn.execute("SELECT id FROM event_speakers WHERE event_id = ? "
+                                  "ORDER BY id LIMIT 1", (event_id,)).fetchone()[0]
+        room_id = conn.execute("SELECT id FROM rooms WHERE event_id = ? ORDER BY id LIMIT 1",
+                               (event_id,)).fetchone()[0]
+    return {"event_id": event_id, "join": join_code, "session": session_id, "poll": poll_id,
+            "speaker": speaker_id, "room": room_id}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +124,17 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("solutions", f"{manage}/solutions/", "admin"),
         ("follow-up", f"{manage}/followup/", "admin"),
         ("follow-up-report", f"{manage}/followup/report", "admin"),
+        ("speakers", f"/e/{slug}/speakers", "anonymous"),
+        ("speaker", f"/e/{slug}/speakers/{demo['speaker']}", "anonymous"),
+        ("my-events", "/my-events", "admin"),
+        ("manage-publish", f"{manage}/publish", "admin"),
+        ("manage-unpublish", f"{manage}/unpublish", "admin"),
+        ("manage-clone", f"{manage}/clone", "admin"),
+        ("manage-pictures", f"{manage}/pictures", "admin"),
+        ("manage-speakers", f"{manage}/programme/speakers/", "admin"),
+        ("manage-speaker", f"{manage}/programme/speakers/{demo['speaker']}", "admin"),
+        ("manage-room", f"{manage}/programme/rooms/{demo['room']}", "admin"),
+        ("manage-room-delete", f"{manage}/programme/rooms/{demo['room']}/delete", "admin"),
     ]
 
 
