@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 
 from eventhub.extensions import db
 from eventhub.registration.models import Registration
-from tests.helpers import make_event
-from tests.production_support import AppProcess
+from tests.support.factories import make_event
+from tests.support.production import AppProcess
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database number of its own
 PEOPLE, CAPACITY = 60, 20

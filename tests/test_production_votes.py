@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from eventhub.extensions import db
 from eventhub.polls.models import Vote
-from tests.helpers import make_event
-from tests.production_support import AppProcess
-from tests.test_polls import join_code, make_poll, option_ids
+from tests.support.factories import make_event
+from tests.support.polls import join_code, make_poll, option_ids
+from tests.support.production import AppProcess
 
 # A database number of its own on the shared Redis: rate-limit counters of this test never
 # meet anyone else's.
@@ -116,8 +116,9 @@ def test_rate_limits_live_results_and_readyz_share_one_bounded_pool(app, databas
     from concurrent.futures import ThreadPoolExecutor
 
     from eventhub import create_app
-    from tests.conftest import Client, _test_config
-    from tests.test_polls import cast
+    from tests.support.client import Client
+    from tests.support.config import app_config as _test_config
+    from tests.support.polls import cast
 
     redis.Redis.from_url(REDIS_URL).ping()
     config = _test_config(database_uri, tmp_path)

@@ -17,9 +17,17 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import REPO_ROOT, START_TIMEOUT, _free_port, _healthy, _server_command
-from tests.e2e.pages import DESKTOP, EVENT_PATH, phone_context, step_check
-from tests.production_support import RedisServer, free_port, get
+from tests.support.e2e import (
+    DESKTOP,
+    EVENT_PATH,
+    REPO_ROOT,
+    START_TIMEOUT,
+    healthy,
+    phone_context,
+    server_command,
+    step_check,
+)
+from tests.support.production import RedisServer, free_port, get
 
 CHOICE_Q = "Hvad er den største barriere for at genbruge andre kommuners løsninger?"
 BUSY = "Mange stemmer på én gang – vi prøver igen …"
@@ -31,7 +39,7 @@ def server_with_redis(tmp_path_factory) -> Iterator[tuple[str, RedisServer]]:
     redis = RedisServer(free_port())
     redis.start()
     instance = tmp_path_factory.mktemp("eventhub-redis-instance")
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     url = f"redis://127.0.0.1:{redis.port}/0"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -40,11 +48,11 @@ def server_with_redis(tmp_path_factory) -> Iterator[tuple[str, RedisServer]]:
                RATELIMIT_STORAGE_URI=url, RATELIMIT_ENABLED="true", REDIS_TIMEOUT_SECONDS="1")
     log_file = instance / "server.log"
     with open(log_file, "wb") as log:
-        process = subprocess.Popen(_server_command(port), cwd=REPO_ROOT, env=env, stdout=log,
+        process = subprocess.Popen(server_command(port), cwd=REPO_ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(base_url + "/healthz"):
+        while not healthy(base_url + "/healthz"):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the demo server did not start:\n"
                             + log_file.read_text(errors="replace"), pytrace=False)
