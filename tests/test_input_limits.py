@@ -132,7 +132,7 @@ def test_programme_import_names_the_rows_with_dates_outside_the_years(app, organ
     text = text_of(page)
     assert f'ugyldigt tidspunkt "0001-01-01 00:00": {RANGE}' in text
     assert f'ugyldigt tidspunkt "9999-12-31 23:59": {RANGE}' in text
-    assert "1 rækker er klar til import. 2 rækker har fejl" in text
+    assert "1 række er klar til import. 2 rækker har fejl" in text
 
 
 def test_registration_import_refuses_a_field_over_128_kib_by_row_and_column(app, organizer):
