@@ -251,7 +251,9 @@ def test_the_check_in_page_is_an_installable_app(app, event_id, staff):
     assert manifest.mimetype == "application/manifest+json"
     assert manifest.json["start_url"] == manifest.json["scope"] == "/manage/e/dag/checkin"
     for icon in manifest.json["icons"]:
-        assert staff.get(icon["src"]).status_code == 200
+        response = staff.get(icon["src"])
+        response.close()  # a static file's response holds the file open
+        assert response.status_code == 200
     worker = Client(app, app.response_class).get("/manage/e/dag/checkin/sw.js")
     assert worker.status_code == 200 and worker.mimetype == "text/javascript"
     assert worker.headers["Service-Worker-Allowed"] == "/manage/e/dag/checkin"
@@ -259,7 +261,9 @@ def test_the_check_in_page_is_an_installable_app(app, event_id, staff):
     assert script.startswith("const VERSION = ")
     assert 'const PAGE = "/manage/e/dag/checkin"' in script
     for asset in json.loads(script.split("const ASSETS = ")[1].split(";\n")[0]):
-        assert staff.get(asset).status_code == 200, asset
+        response = staff.get(asset)
+        response.close()  # a static file's response holds the file open
+        assert response.status_code == 200, asset
 
 
 def test_the_page_and_the_app_speak_english_too(app, event_id, staff):

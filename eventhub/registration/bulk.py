@@ -15,7 +15,7 @@ from eventhub.errors import ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
-from eventhub.registration import services
+from eventhub.registration import checkins, services
 from eventhub.registration.models import CANCELLED, CONFIRMED, PENDING, Registration
 
 CHECK_IN, CANCEL, CANCEL_QUIETLY, APPROVE, RESEND = (
@@ -85,7 +85,7 @@ def plan(actor, event: Event, action: str, regs: list[Registration]) -> Plan:
 
 def _do_one(actor, action: str) -> Callable[[Registration], object]:
     return {
-        CHECK_IN: lambda reg: services.check_in(reg, actor=actor),
+        CHECK_IN: lambda reg: checkins.check_in(reg, actor=actor),
         CANCEL: lambda reg: services.cancel(reg, actor=actor, notify=True),
         CANCEL_QUIETLY: lambda reg: services.cancel(reg, actor=actor, notify=False),
         APPROVE: lambda reg: services.approve(reg, actor=actor),

@@ -104,8 +104,9 @@ class Finding:
         return f"{self.where}: {self.what} in {self.text[:160]!r}"
 
 
-# What is not prose: addresses, links and mail placeholders.
-NOT_PROSE = re.compile(r"\S+@\S+|https?://\S+|/\S*|\{[^{}\s]+\}")
+# What is not prose: addresses, links, mail placeholders and random tokens (ticket and
+# link codes in exports).
+NOT_PROSE = re.compile(r"\S+@\S+|https?://\S+|/\S*|\{[^{}\s]+\}|[A-Za-z0-9_-]{20,}")
 
 
 def raw_codes_in(chunks: list[str], codes: set[str], words: set[str],
@@ -167,10 +168,11 @@ def pdf_lines(body: bytes) -> list[str]:
 
 
 # Links not followed: signing out or in again, a fresh sign-in link, the language switch
-# (each crawl runs in one language), another site, files for machines (JSON, calendars).
+# (each crawl runs in one language), another site, files for machines (JSON, calendars),
+# and the API's reference for programmers (it names the API's values on purpose).
 SKIP_LINK = re.compile(
     r"^(mailto:|tel:|https?://(?!localhost)|webcal:|#)|/logout|/login|[?&]lang=|"
-    r"\.(ics|json)(\?|$)|/static/|/u/|/metrics|/healthz|/readyz")
+    r"\.(ics|json)(\?|$)|/static/|/u/|/metrics|/healthz|/readyz|/api/v1/")
 ID_RE = re.compile(r"(?<=/)(\d+|[A-Za-z0-9_-]{20,})(?=/|$|\.|\?)")
 
 
