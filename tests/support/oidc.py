@@ -74,6 +74,9 @@ class Provider:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
 
 def sign_in_at_provider(authorize_url: str, login: str, redirect_prefix: str) -> str:
