@@ -52,28 +52,31 @@ _TURNS = "eventhub_turns"
 _STRIPES = 32
 
 
-def one_at_a_time(name: str, methods: tuple[str, ...] = ("POST",)):
+def take_turns(name: str, at_once: int = 2, methods: tuple[str, ...] = ("POST",)):
     """Decorator: this view's requests (of ``methods``) with the same URL arguments (the
-    same event) take turns within the process, each from the start of the view until its
-    unit of work is committed or rolled back.
+    same event) take turns within the process, ``at_once`` at a time, each from the
+    start of the view until its unit of work is committed or rolled back.
 
     For views that lock what owns a capacity (``db.lock_row``): one request at a time
-    holds that lock, and everyone else's waits on it. Under gevent, a worker runs many
-    requests at once, and the one holding the lock shares the worker's CPU with all the
-    others at every database round trip, so the lock is held several times as long as on
-    a sync worker, and that sets the pace for everyone. Taking turns in the process lets
-    the lock holder run as it would on a sync worker; the requests waiting their turn
-    hold no database connection and cost nothing. With sync workers it changes nothing.
+    holds that lock, and everyone else's waits on it. Under gevent a worker runs many
+    requests at once; without turns each of a rush's registrations took a database
+    connection and waited on the lock with it, so the worker's other pages waited for a
+    connection too (seconds), and the lock holder shared the worker's CPU with all the
+    others. Two at a time: one holds (or waits for) the lock while the next prepares;
+    those waiting their turn hold no connection and cost nothing. With sync workers
+    (one request at a time anyway) it changes nothing.
     """
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def take_turn(*args, **kwargs):
             if request.method in methods:
-                # A fixed set of locks, made on first use in the serving process (under
-                # gevent after its monkey-patching, so waiting yields to other greenlets);
-                # two events sharing one only take turns with each other.
+                # A fixed set of semaphores, made on first use in the serving process
+                # (under gevent after its monkey-patching, so waiting yields to other
+                # greenlets, first come first served); two events sharing one only take
+                # turns with each other.
                 turns = current_app.extensions.get(_TURNS) or current_app.extensions.\
-                    setdefault(_TURNS, [threading.Lock() for _ in range(_STRIPES)])
+                    setdefault(_TURNS, [threading.Semaphore(at_once)
+                                        for _ in range(_STRIPES)])
                 turn = turns[hash((name, *kwargs.values())) % _STRIPES]
                 turn.acquire()
                 g.setdefault(_TURNS, []).append(turn.release)

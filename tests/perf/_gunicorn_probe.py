@@ -13,7 +13,8 @@ must be a cooperative one) and the garbage collector's time.
 Experiments (``BENCH_WHATIF``; not the app as built, to size what a change buys):
 
 - ``ungated``: registrations do not take turns in the worker
-  (``eventhub.transactions.one_at_a_time``); all go for the event row lock at once;
+  (``eventhub.transactions.take_turns``); all go for the event row lock at once;
+- ``turns-N``: N registrations at a time per worker instead of two;
 - ``ratelimit-headers``: with ``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``:
   two more Redis round trips per limited request);
 - ``deferred-mail``: the registration queues a bare outbox row (address, kind, no
@@ -147,7 +148,7 @@ class _NoTurn:
 
 
 def _install_ungated(app) -> None:
-    """Registrations do not take turns in the worker (eventhub.transactions.one_at_a_time):
+    """Registrations do not take turns in the worker (eventhub.transactions.take_turns):
     every request goes for the event row lock at once, as before the turns."""
     app.extensions["eventhub_turns"] = [_NoTurn() for _ in range(32)]
 
@@ -157,6 +158,10 @@ def _install_what_if(what: str, app=None) -> None:
 
     if what == "ungated":
         _install_ungated(app)
+        return
+    if what.startswith("turns-"):  # N registrations per worker at once instead of two
+        app.extensions["eventhub_turns"] = [threading.Semaphore(int(what[6:]))
+                                            for _ in range(32)]
         return
     if what == "ratelimit-headers":  # as RATELIMIT_HEADERS_ENABLED=true
         from eventhub.extensions import limiter

@@ -52,10 +52,14 @@ with py-spy (``--gil``) during the rush and prints where the CPU goes.
 
 A setup with ``+`` is an experiment, not the app as built (never counts as PASS), made
 by the same probe config: ``+ungated`` lets every registration go for the event row
-lock at once instead of taking turns in the worker (``transactions.one_at_a_time``),
-as before; ``+ratelimit-headers`` sends the ``X-RateLimit-*`` headers
-(``RATELIMIT_HEADERS_ENABLED``: two more Redis round trips per registration);
-``+deferred-mail`` queues a bare outbox row.
+lock at once instead of taking turns in the worker (``transactions.take_turns``), as
+before; ``+turns-N`` lets N at a time instead of two; ``+ratelimit-headers`` sends the
+``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``: two more Redis round trips per
+registration); ``+deferred-mail`` queues a bare outbox row.
+
+While the rush runs, someone else opens the event page every 50 ms ("event page in the
+rush"): a page that needs the database, as most do, waits if the worker has no database
+connection free.
 
 The machine may be shared: the CPU that other processes use just before and during the
 rush is printed (``other CPU load before``, ``CPU in rush: other``), with a warning when
@@ -190,7 +194,7 @@ def parse_server(spec: str) -> tuple[str, int, int, str]:
     ""); ``gthread:2x4`` -> (gthread, 2, 4, ""); ``gevent:2+ungated`` -> (gevent, 2, 1,
     "ungated")."""
     spec, _, what_if = spec.partition("+")
-    if what_if and what_if not in WHAT_IFS:
+    if what_if and what_if not in WHAT_IFS and not re.fullmatch(r"turns-\d+", what_if):
         raise argparse.ArgumentTypeError(f"unknown experiment {what_if!r}: {WHAT_IFS}")
     kind, _, rest = spec.partition(":")
     if kind not in ("gevent", "sync", "gthread") or not rest:
