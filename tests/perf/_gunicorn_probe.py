@@ -14,7 +14,7 @@ Experiments (``BENCH_WHATIF``; not the app as built, to size what a change buys)
 
 - ``ungated``: registrations do not take turns in the worker
   (``eventhub.transactions.take_turns``); all go for the event row lock at once;
-- ``turns-N``: N registrations at a time per worker instead of two;
+- ``turns-N``: N registrations at a time per worker instead of one;
 - ``ratelimit-headers``: with ``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``:
   two more Redis round trips per limited request);
 - ``deferred-mail``: the registration queues a bare outbox row (address, kind, no
@@ -117,7 +117,7 @@ class _Probe:
             t1, c1 = time.perf_counter(), time.thread_time()
             _local.stats = None
             path = environ.get("PATH_INFO", "")
-            row = {"method": environ.get("REQUEST_METHOD"), "path": path,
+            row = {"method": environ.get("REQUEST_METHOD"), "path": path, "pid": os.getpid(),
                    "register": path.endswith("/register"),
                    "status": status[0][:3] if status else None,
                    "wall": t1 - t0, "cpu": c1 - c0}
@@ -159,9 +159,10 @@ def _install_what_if(what: str, app=None) -> None:
     if what == "ungated":
         _install_ungated(app)
         return
-    if what.startswith("turns-"):  # N registrations per worker at once instead of two
-        app.extensions["eventhub_turns"] = [threading.Semaphore(int(what[6:]))
-                                            for _ in range(32)]
+    if what.startswith("turns-"):  # N registrations per worker at once instead of one
+        from eventhub.transactions import Turnstile
+
+        app.extensions["eventhub_turns"] = [Turnstile(int(what[6:])) for _ in range(32)]
         return
     if what == "ratelimit-headers":  # as RATELIMIT_HEADERS_ENABLED=true
         from eventhub.extensions import limiter

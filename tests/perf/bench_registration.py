@@ -53,7 +53,7 @@ with py-spy (``--gil``) during the rush and prints where the CPU goes.
 A setup with ``+`` is an experiment, not the app as built (never counts as PASS), made
 by the same probe config: ``+ungated`` lets every registration go for the event row
 lock at once instead of taking turns in the worker (``transactions.take_turns``), as
-before; ``+turns-N`` lets N at a time instead of two; ``+ratelimit-headers`` sends the
+before; ``+turns-N`` lets N at a time instead of one; ``+ratelimit-headers`` sends the
 ``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``: two more Redis round trips per
 registration); ``+deferred-mail`` queues a bare outbox row.
 
@@ -785,6 +785,9 @@ def print_probe(probe: dict, spec: str) -> None:
                   f"(generations 0, 1, 2: {by_generation}); "
                   f"{worker['gc_objects']} objects at exit")
     posts = [r for r in probe["rows"] if r.get("method") == "POST" and r.get("register")]
+    per_worker = Counter(r.get("pid") for r in posts)
+    if len(per_worker) > 1:
+        print(f"  registrations per worker: {sorted(per_worker.values(), reverse=True)}")
     if not posts:
         print("\n  probe: no registration POSTs recorded")
         return
