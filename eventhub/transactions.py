@@ -103,10 +103,10 @@ def take_turns(name: str, at_once: int = 1, methods: tuple[str, ...] = ("POST",)
     connection and waited on the lock with it, so the worker's other pages waited for a
     connection too (seconds); and the lock holder shared the worker's CPU with all the
     others at each of its round trips, so it held the lock longer, which sets the pace
-    for everyone (tests/perf/bench_registration.py: one at a time per worker held it
-    5.8 ms and made 138 registrations/s on two workers; two at a time 7.9 ms and 122/s;
-    no turns 8.9 ms and 108/s, p99 2.8 s). Those waiting their turn hold no connection
-    and cost nothing. With sync workers (one request at a time anyway) nothing changes.
+    for everyone. One at a time per worker held it shortest and made the most
+    registrations a second (docs/benchmarks.md). Those waiting their turn hold no
+    connection and cost nothing. With sync workers (one request at a time anyway)
+    nothing changes.
     """
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -79,16 +79,18 @@ def _install_wrappers() -> None:
             stats["locked_statements"] = stats.get("locked_statements", 0) + 1
             stats.setdefault("locked_sql", []).append(" ".join(statement.split())[:70])
 
+    # Both fire for a savepoint's release too (the registration flushes inside one):
+    # only the request's own COMMIT ends the lock.
     @event.listens_for(Session, "before_commit")
     def _before_commit(session):
         stats = getattr(_local, "stats", None)
-        if stats is not None:
+        if stats is not None and not session.in_nested_transaction():
             stats["t_commit_start"] = time.perf_counter()
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session):
         stats = getattr(_local, "stats", None)
-        if stats is not None:
+        if stats is not None and not session.in_nested_transaction():
             stats["t_commit_end"] = time.perf_counter()
             stats["c_commit_end"] = time.thread_time()
 
