@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,28 +53,70 @@ _TURNS = "eventhub_turns"
 _STRIPES = 32
 
 
-def one_at_a_time(name: str, methods: tuple[str, ...] = ("POST",)):
+class Turnstile:
+    """``at_once`` turns, handed out first come, first served.
+
+    A released turn goes straight to the longest waiting request; a newcomer never takes
+    it first (a plain semaphore lets it, and under load some requests then wait far
+    longer than others).
+    """
+
+    def __init__(self, at_once: int) -> None:
+        self._lock = threading.Lock()
+        self._free = at_once
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            handed = threading.Event()
+            self._waiting.append(handed)
+        try:
+            handed.wait()
+        except BaseException:  # the request was cut off while waiting (worker stopping)
+            with self._lock:
+                if not handed.is_set():
+                    self._waiting.remove(handed)
+                    raise
+            self.release()  # handed over meanwhile: pass it on
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
+def take_turns(name: str, at_once: int = 1, methods: tuple[str, ...] = ("POST",)):
     """Decorator: this view's requests (of ``methods``) with the same URL arguments (the
-    same event) take turns within the process, each from the start of the view until its
-    unit of work is committed or rolled back.
+    same event) take turns within the process, ``at_once`` at a time, first come first
+    served, each from the start of the view until its unit of work is committed or
+    rolled back.
 
     For views that lock what owns a capacity (``db.lock_row``): one request at a time
-    holds that lock, and everyone else's waits on it. Under gevent, a worker runs many
-    requests at once, and the one holding the lock shares the worker's CPU with all the
-    others at every database round trip, so the lock is held several times as long as on
-    a sync worker, and that sets the pace for everyone. Taking turns in the process lets
-    the lock holder run as it would on a sync worker; the requests waiting their turn
-    hold no database connection and cost nothing. With sync workers it changes nothing.
+    holds that lock, and everyone else's waits on it. Under gevent a worker runs many
+    requests at once. Without turns, each of a rush's registrations took a database
+    connection and waited on the lock with it, so the worker's other pages waited for a
+    connection too (seconds); and the lock holder shared the worker's CPU with all the
+    others at each of its round trips, so it held the lock longer, which sets the pace
+    for everyone. One at a time per worker held it shortest and made the most
+    registrations a second (docs/benchmarks.md). Those waiting their turn hold no
+    connection and cost nothing. With sync workers (one request at a time anyway)
+    nothing changes.
     """
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def take_turn(*args, **kwargs):
             if request.method in methods:
-                # A fixed set of locks, made on first use in the serving process (under
-                # gevent after its monkey-patching, so waiting yields to other greenlets);
-                # two events sharing one only take turns with each other.
+                # A fixed set of turnstiles, made on first use in the serving process
+                # (under gevent after its monkey-patching, so waiting yields to other
+                # greenlets); two events sharing one only take turns with each other.
                 turns = current_app.extensions.get(_TURNS) or current_app.extensions.\
-                    setdefault(_TURNS, [threading.Lock() for _ in range(_STRIPES)])
+                    setdefault(_TURNS, [Turnstile(at_once) for _ in range(_STRIPES)])
                 turn = turns[hash((name, *kwargs.values())) % _STRIPES]
                 turn.acquire()
                 g.setdefault(_TURNS, []).append(turn.release)

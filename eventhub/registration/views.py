@@ -35,7 +35,7 @@ from eventhub.registration.forms import RegistrationForm, ResendForm
 from eventhub.registration.models import STATUS_LABELS, Registration
 from eventhub.registration.notifications import event_ics
 from eventhub.registration.participants import my_registrations, remember_registration
-from eventhub.transactions import attempt, one_at_a_time
+from eventhub.transactions import attempt, take_turns
 
 bp = Blueprint("registration", __name__)
 
@@ -59,7 +59,7 @@ def _register_limit() -> str:
 
 @bp.route("/e/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
-@one_at_a_time("registration")  # the event row lock sets the pace: see transactions.py
+@take_turns("registration")  # the event row lock sets the pace: see transactions.py
 def register(slug: str):
     event = events.get_event(slug, current_user)
     preview = event.status == DRAFT  # only the staff see a draft: as participants will

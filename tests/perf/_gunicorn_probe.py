@@ -13,7 +13,8 @@ must be a cooperative one) and the garbage collector's time.
 Experiments (``BENCH_WHATIF``; not the app as built, to size what a change buys):
 
 - ``ungated``: registrations do not take turns in the worker
-  (``eventhub.transactions.one_at_a_time``); all go for the event row lock at once;
+  (``eventhub.transactions.take_turns``); all go for the event row lock at once;
+- ``turns-N``: N registrations at a time per worker instead of one;
 - ``ratelimit-headers``: with ``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``:
   two more Redis round trips per limited request);
 - ``deferred-mail``: the registration queues a bare outbox row (address, kind, no
@@ -78,16 +79,18 @@ def _install_wrappers() -> None:
             stats["locked_statements"] = stats.get("locked_statements", 0) + 1
             stats.setdefault("locked_sql", []).append(" ".join(statement.split())[:70])
 
+    # Both fire for a savepoint's release too (the registration flushes inside one):
+    # only the request's own COMMIT ends the lock.
     @event.listens_for(Session, "before_commit")
     def _before_commit(session):
         stats = getattr(_local, "stats", None)
-        if stats is not None:
+        if stats is not None and not session.in_nested_transaction():
             stats["t_commit_start"] = time.perf_counter()
 
     @event.listens_for(Session, "after_commit")
     def _after_commit(session):
         stats = getattr(_local, "stats", None)
-        if stats is not None:
+        if stats is not None and not session.in_nested_transaction():
             stats["t_commit_end"] = time.perf_counter()
             stats["c_commit_end"] = time.thread_time()
 
@@ -116,7 +119,7 @@ class _Probe:
             t1, c1 = time.perf_counter(), time.thread_time()
             _local.stats = None
             path = environ.get("PATH_INFO", "")
-            row = {"method": environ.get("REQUEST_METHOD"), "path": path,
+            row = {"method": environ.get("REQUEST_METHOD"), "path": path, "pid": os.getpid(),
                    "register": path.endswith("/register"),
                    "status": status[0][:3] if status else None,
                    "wall": t1 - t0, "cpu": c1 - c0}
@@ -147,7 +150,7 @@ class _NoTurn:
 
 
 def _install_ungated(app) -> None:
-    """Registrations do not take turns in the worker (eventhub.transactions.one_at_a_time):
+    """Registrations do not take turns in the worker (eventhub.transactions.take_turns):
     every request goes for the event row lock at once, as before the turns."""
     app.extensions["eventhub_turns"] = [_NoTurn() for _ in range(32)]
 
@@ -157,6 +160,11 @@ def _install_what_if(what: str, app=None) -> None:
 
     if what == "ungated":
         _install_ungated(app)
+        return
+    if what.startswith("turns-"):  # N registrations per worker at once instead of one
+        from eventhub.transactions import Turnstile
+
+        app.extensions["eventhub_turns"] = [Turnstile(int(what[6:])) for _ in range(32)]
         return
     if what == "ratelimit-headers":  # as RATELIMIT_HEADERS_ENABLED=true
         from eventhub.extensions import limiter

@@ -5,7 +5,7 @@ Not a pytest test (pytest collects ``test_*.py`` only). Run it from the reposito
 
     .venv/bin/python tests/perf/bench_registration.py [--clients 100]
         [--registrations 1000] [--capacity 500] [--variants gevent:2,sync:2]
-        [--rounds 3] [--probe] [--profile DIR] [--redis URL | --no-redis]
+        [--repeat 3] [--probe] [--profile DIR] [--redis URL | --no-redis]
 
 What it does, by itself:
 
@@ -40,7 +40,7 @@ exactly ``capacity`` confirmed and the rest waitlisted, no duplicates, no errors
 ``--variants a,b,c`` (default ``gevent:2,sync:2``) runs the whole rush (fresh event,
 fresh gunicorn) once per setup and prints a comparison: ``gevent:2`` = 2 gevent workers,
 ``sync:2`` = 2 sync workers, ``gthread:2x4`` = 2 workers with 4 threads each;
-``--server`` names one setup alone. ``--rounds K`` runs the setups K times, taking
+``--server`` names one setup alone. ``--repeat K`` runs the setups K times, taking
 turns, and reports each one's median: on a shared machine whose load drifts, that
 compares them more fairly than one rush each.
 
@@ -52,10 +52,14 @@ with py-spy (``--gil``) during the rush and prints where the CPU goes.
 
 A setup with ``+`` is an experiment, not the app as built (never counts as PASS), made
 by the same probe config: ``+ungated`` lets every registration go for the event row
-lock at once instead of taking turns in the worker (``transactions.one_at_a_time``),
-as before; ``+ratelimit-headers`` sends the ``X-RateLimit-*`` headers
-(``RATELIMIT_HEADERS_ENABLED``: two more Redis round trips per registration);
-``+deferred-mail`` queues a bare outbox row.
+lock at once instead of taking turns in the worker (``transactions.take_turns``), as
+before; ``+turns-N`` lets N at a time instead of one; ``+ratelimit-headers`` sends the
+``X-RateLimit-*`` headers (``RATELIMIT_HEADERS_ENABLED``: two more Redis round trips per
+registration); ``+deferred-mail`` queues a bare outbox row.
+
+While the rush runs, someone else opens the event page every 50 ms ("event page in the
+rush"): a page that needs the database, as most do, waits if the worker has no database
+connection free.
 
 The machine may be shared: the CPU that other processes use just before and during the
 rush is printed (``other CPU load before``, ``CPU in rush: other``), with a warning when
@@ -193,7 +197,7 @@ def parse_server(spec: str) -> tuple[str, int, int, str]:
     ""); ``gthread:2x4`` -> (gthread, 2, 4, ""); ``gevent:2+ungated`` -> (gevent, 2, 1,
     "ungated")."""
     spec, _, what_if = spec.partition("+")
-    if what_if and what_if not in WHAT_IFS:
+    if what_if and what_if not in WHAT_IFS and not re.fullmatch(r"turns-\d+", what_if):
         raise argparse.ArgumentTypeError(f"unknown experiment {what_if!r}: {WHAT_IFS}")
     kind, _, rest = spec.partition(":")
     if kind not in ("gevent", "sync", "gthread") or not rest:
@@ -784,6 +788,9 @@ def print_probe(probe: dict, spec: str) -> None:
                   f"(generations 0, 1, 2: {by_generation}); "
                   f"{worker['gc_objects']} objects at exit")
     posts = [r for r in probe["rows"] if r.get("method") == "POST" and r.get("register")]
+    per_worker = Counter(r.get("pid") for r in posts)
+    if len(per_worker) > 1:
+        print(f"  registrations per worker: {sorted(per_worker.values(), reverse=True)}")
     if not posts:
         print("\n  probe: no registration POSTs recorded")
         return
@@ -855,7 +862,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                         help=f"repeat a setup up to K times while other processes use more "
                              f"than {BUSY_OK * 100:.0f}%% of the machine during its rush; keep the "
                              f"quietest (default 2)")
-    parser.add_argument("--rounds", type=int, default=1, metavar="K",
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
                         help="run every setup K times, the setups taking turns, and report "
                              "each one's median (for a machine whose load drifts)")
     parser.add_argument("--keep", action="store_true", help="keep the database and tmp dir")
@@ -901,15 +908,15 @@ def print_variants(results: list[dict]) -> None:
               f"{r['errors']:8d}{r['healthz_rate']:11.0f}{r['rate'] / r['healthz_rate']:7.2f}"
               f"{other_share(r):6.0%}{r['page_p99_ms']:10.0f}  "
               f"{r['confirmed']}/{r['waitlisted']}")
-        if len(r.get("rounds", ())) > 1:
-            rates = ", ".join(f"{x['rate']:.1f} ({other_share(x):.0%})" for x in r["rounds"])
-            print(f"  {'':<4}every round, reg/s (other processes): {rates}")
+        if len(r.get("runs", ())) > 1:
+            rates = ", ".join(f"{x['rate']:.1f} ({other_share(x):.0%})" for x in r["runs"])
+            print(f"  {'':<4}every run, reg/s (other processes): {rates}")
 
 
-def median_result(rounds: list[dict]) -> dict:
-    """The round with the median rate, carrying every round's result."""
-    ordered = sorted(rounds, key=lambda r: r["rate"])
-    return {**ordered[(len(ordered) - 1) // 2], "rounds": rounds}
+def median_result(runs: list[dict]) -> dict:
+    """The run with the median rate, carrying every run's result."""
+    ordered = sorted(runs, key=lambda r: r["rate"])
+    return {**ordered[(len(ordered) - 1) // 2], "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -921,9 +928,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(sqlalchemy_url(args.pg, db_name), instance)
         runs = 0
-        for round_no in range(args.rounds):
-            # Each round in another order: a drift in the machine's load weighs on all alike.
-            for spec in specs[round_no % len(specs):] + specs[:round_no % len(specs)]:
+        for time_no in range(args.repeat):
+            # Each time in another order: a drift in the machine's load weighs on all alike.
+            for spec in specs[time_no % len(specs):] + specs[:time_no % len(specs)]:
                 result, runs = quietest_rush(args, spec, db_name, instance, runs)
                 by_spec[spec].append(result)
                 print_result(result, args)
@@ -939,7 +946,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(instance, ignore_errors=True)
 
     results = [median_result(by_spec[spec]) for spec in specs]
-    if len(results) > 1 or args.rounds > 1:
+    if len(results) > 1 or args.repeat > 1:
         print_variants(results)
     print(f"\ngunicorn: {results[0]['command']}")
     return 0 if results[0]["ok"] else 1
