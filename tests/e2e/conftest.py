@@ -56,6 +56,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         MAIL_FOLDER=str(mail_dir),
         BASE_URL=base_url,
         PYTHONUNBUFFERED="1",
+        # Every journey signs in from 127.0.0.1 on this one server: the per-address
+        # sign-in limits (tested in tests/test_security.py) would answer 429 midway.
+        RATELIMIT_LOGIN="300 per minute",
+        RATELIMIT_MAGIC_LINK="300 per minute",
     )
     log_file = instance / "server.log"
     with open(log_file, "wb") as log:
