@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import secrets
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ from eventhub.registration.models import (
     Registration,
 )
 from tests.support.factories import make_event
+from tests.support.pdf import pages as page_count
+from tests.support.pdf import pdf_text
 
 # .ci/run installs poppler-utils and zbar-tools: a missing tool is a failure, not a skip.
 TOOLS = ("pdftotext", "pdftoppm", "pdfinfo", "zbarimg")
@@ -75,22 +76,6 @@ def flat(text: str) -> str:
     """Text without hyphens and with single spaces: pdftotext drops the hyphen where a
     line breaks after one ("Al-" / "Khatib" → "AlKhatib")."""
     return " ".join(text.replace("-", "").split())
-
-
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
-    return " ".join(text.split())
-
-
-def page_count(pdf: bytes, tmp_path: Path) -> int:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,
-                          check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
 
 
 def page_png(pdf: bytes, tmp_path: Path, page: int = 1) -> Path:
