@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from eventhub.extensions import db
 from eventhub.registration.models import Registration
 from tests.support.factories import make_event
-from tests.support.production import AppProcess
+from tests.support.production import AppProcess, run_coroutine
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database number of its own
 PEOPLE, CAPACITY = 80, 20
@@ -124,7 +124,7 @@ def test_a_rush_of_registrations_takes_turns_in_a_gevent_worker(app, database_ur
     try:
         base = f"http://127.0.0.1:{server.port}"
         waiters.start()
-        answers, page, rush_seconds = asyncio.run(_rush(base, "rush"))
+        answers, page, rush_seconds = run_coroutine(_rush(base, "rush"))
     finally:
         waiters.done.set()
         server.stop()

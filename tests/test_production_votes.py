@@ -18,7 +18,7 @@ from eventhub.extensions import db
 from eventhub.polls.models import Vote
 from tests.support.factories import make_event
 from tests.support.polls import join_code, make_poll, option_ids
-from tests.support.production import AppProcess
+from tests.support.production import AppProcess, run_coroutine
 
 # A database number of its own on the shared Redis: rate-limit counters of this test never
 # meet anyone else's.
@@ -89,7 +89,7 @@ def test_a_thousand_phones_vote_at_once_under_gevent_with_redis(app, database_ur
     server.start()
     try:
         started = time.monotonic()
-        answers = asyncio.run(_phones_vote(server.env["BASE_URL"], code, poll_id, options))
+        answers = run_coroutine(_phones_vote(server.env["BASE_URL"], code, poll_id, options))
         elapsed = time.monotonic() - started
     finally:
         server.stop()
