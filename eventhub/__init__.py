@@ -58,9 +58,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_broker(app)
     if app.config.get("MAIL_DELIVER_IN_PROCESS"):
+        from eventhub import scheduler
         from eventhub.mail import start_worker_thread
 
         start_worker_thread(app)
+        scheduler.start_thread(app)
     return app
 
 

@@ -15,8 +15,8 @@ from eventhub.extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_admin, send_mail, demo, upgrade_db, serve, backup, restore,
-                    purge_expired):
+    for command in (create_admin, send_mail, run_scheduled, demo, upgrade_db, serve, backup,
+                    restore, purge_expired):
         app.cli.add_command(command)
 
 
@@ -65,6 +65,23 @@ def send_mail(loop: bool, interval: float) -> None:
         db.session.remove()
         if sent or failed or not loop:
             click.echo(f"Sent {sent}, failed {failed}.")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
+@click.command("run-scheduled")
+@click.option("--loop", is_flag=True, help="Keep running the jobs every --interval seconds.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def run_scheduled(loop: bool, interval: float) -> None:
+    """Run the scheduled jobs that are due (reminders and other timed mails)."""
+    from eventhub.scheduler import run_due
+
+    while True:
+        done = run_due()
+        if any(done.values()) or not loop:
+            click.echo(", ".join(f"{name}: {n}" for name, n in done.items()) or "No jobs.")
         if not loop:
             return
         time.sleep(interval)
