@@ -10,14 +10,12 @@ from hypothesis import strategies as st
 
 from eventhub.registration.door import ticket_hash
 from eventhub.registration.models import DuplicateScan
-from tests.support.client import Client
 from tests.support.door import (
     SLUG,
     Device,
     check_ins_of,
     count,
     door_url,
-    make_door_event,
     now_ms,
     post_json,
     scan,
@@ -25,17 +23,6 @@ from tests.support.door import (
     ticket_codes,
 )
 from tests.support.factories import make_event, make_registration
-
-
-@pytest.fixture
-def event_id(app):
-    return make_door_event(app)
-
-
-@pytest.fixture
-def staff(app, event_id) -> Client:
-    return staff_client(app, event_id)
-
 
 # Bad input ----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The check-in door app's server side: the list a device keeps, offline check-ins sent
 later (idempotent by nonce, original time, device and who), several devices, the page,
-its manifest and service worker. Bad input: tests/test_checkin_door_refusals.py."""
+its manifest and service worker. Bad input: tests/door/test_door_refusals.py."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from tests.support.door import (
     check_ins_of,
     count,
     door_url,
-    make_door_event,
     now_ms,
     post_json,
     scan,
@@ -29,17 +28,6 @@ from tests.support.door import (
     ticket_codes,
 )
 from tests.support.factories import PASSWORD, make_event, make_user
-
-
-@pytest.fixture
-def event_id(app):
-    return make_door_event(app)
-
-
-@pytest.fixture
-def staff(app, event_id) -> Client:
-    return staff_client(app, event_id)
-
 
 # The list ---------------------------------------------------------------------------------
 
