@@ -48,7 +48,9 @@ def check_host(host: str, port: int, allow_loopback: bool | None = None) -> None
         check_address(info[4][0], allow_loopback)
 
 
-class _GuardedHTTP(HTTPConnection):
+class _Guarded:
+    """Mixed into urllib3's connections: the peer a socket reached must be public."""
+
     allow_loopback = False
 
     def _new_conn(self):
@@ -61,17 +63,12 @@ class _GuardedHTTP(HTTPConnection):
         return sock
 
 
-class _GuardedHTTPS(HTTPSConnection):
-    allow_loopback = False
+class _GuardedHTTP(_Guarded, HTTPConnection):
+    pass
 
-    def _new_conn(self):
-        sock = super()._new_conn()
-        try:
-            check_address(sock.getpeername()[0], self.allow_loopback)
-        except Refused:
-            sock.close()
-            raise
-        return sock
+
+class _GuardedHTTPS(_Guarded, HTTPSConnection):
+    pass
 
 
 def session(allow_loopback: bool) -> requests.Session:
