@@ -11,7 +11,7 @@ import urllib.request
 
 from playwright.sync_api import Browser, expect
 
-from tests.support.e2e import DESKTOP, EVENT_SLUG, PHONE, step_check
+from tests.support.e2e import DESKTOP, EVENT_SLUG, PHONE, sign_in_as_admin, step_check
 
 MANAGE = f"/manage/e/{EVENT_SLUG}"
 
@@ -37,12 +37,7 @@ def test_organizer_makes_uses_and_revokes_a_token_and_adds_a_webhook(
         context.set_default_timeout(15_000)
         page = context.new_page()
         try:
-            page.goto("/login")
-            login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-            login.get_by_label("E-mail").fill(live_server.admin_email)
-            login.get_by_label("Adgangskode").fill(live_server.admin_password)
-            login.get_by_role("button", name="Log ind").click()
-            expect(page).not_to_have_url(re.compile(r"/login"))
+            sign_in_as_admin(page, live_server)
 
             page.goto(MANAGE)
             page.get_by_role("region", name="Integrationer").get_by_role(

@@ -17,6 +17,7 @@ from tests.support.e2e import (
     EVENT_TITLE,
     SCREENSHOT_DIR,
     demo_email,
+    sign_in_as_admin,
     step_check,
 )
 
@@ -35,12 +36,7 @@ def test_community_manager_follows_up_to_adoption_and_reports(
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto("/login")
-        login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-        login.get_by_label("E-mail").fill(live_server.admin_email)
-        login.get_by_label("Adgangskode").fill(live_server.admin_password)
-        login.get_by_role("button", name="Log ind").click()
-        expect(page).not_to_have_url(re.compile(r"/login"))
+        sign_in_as_admin(page, live_server)
 
         # 1. From the event's staff page to the dashboard
         page.goto(MANAGE)

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Browser, expect
 
-from tests.support.e2e import DESKTOP, EVENT_PATH, PHONE, step_check
+from tests.support.e2e import DESKTOP, EVENT_PATH, PHONE, sign_in_as_admin, step_check
 
 MANAGE = f"/manage{EVENT_PATH}"
 
@@ -18,12 +18,7 @@ def _signed_in(browser: Browser, live_server, viewport: dict):
                                   locale="da-DK")
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
     return context, page
 
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.e2e import DESKTOP, EVENT_SLUG, phone_context, step_check
+from tests.support.e2e import DESKTOP, EVENT_SLUG, phone_context, sign_in_as_admin, step_check
 from tests.support.pdf import badge_texts, pdf_qr_codes
 
 NEW_SLUG = "del-genbrug-2027"
@@ -72,12 +72,7 @@ def _file(name: str, mime: str, data: bytes) -> dict:
 
 
 def _sign_in(page: Page, live_server) -> None:
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
 
 
 def _db(live_server, sql: str, *args):

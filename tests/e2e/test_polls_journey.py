@@ -16,7 +16,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.support.e2e import DESKTOP, EVENT_PATH, EVENT_SLUG, phone_context, step_check
+from tests.support.e2e import (
+    DESKTOP,
+    EVENT_PATH,
+    EVENT_SLUG,
+    phone_context,
+    sign_in_as_admin,
+    step_check,
+)
 
 MANAGE_POLLS = f"/manage/e/{EVENT_SLUG}/polls/"
 CHOICE_Q = "Hvad er den største barriere for at genbruge andre kommuners løsninger?"
@@ -36,12 +43,7 @@ def projector(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.base_url, viewport=DESKTOP, locale="da-DK")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
     yield page
     context.close()
 

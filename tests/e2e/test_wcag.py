@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.door import open_door
-from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT, demo_db
+from tests.support.e2e import EVENT_SLUG, PHONE, REPO_ROOT, demo_db, sign_in_as_admin
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -67,12 +67,7 @@ def states(browser: Browser, live_server, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("states")
     context = browser.new_context(base_url=live_server.base_url, viewport=DESKTOP)
     page = context.new_page()
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
     context.storage_state(path=folder / "admin.json")
     context.close()
 

@@ -77,6 +77,18 @@ def step_check(page: Page, shot, name: str) -> None:
     )
 
 
+def sign_in_as_admin(page: Page, live_server: LiveServer, path: str = "/login") -> None:
+    """Sign the demo's admin in with the staff form on ``path`` and wait to leave it."""
+    from playwright.sync_api import expect
+
+    page.goto(path)
+    form = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
+    form.get_by_label("E-mail").fill(live_server.admin_email)
+    form.get_by_label("Adgangskode").fill(live_server.admin_password)
+    form.get_by_role("button", name="Log ind").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
 def phone_context(browser: Browser, base_url: str):
     context = browser.new_context(
         base_url=base_url,
