@@ -6,7 +6,15 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, ValidationError
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    ValidationError,
+    widgets,
+)
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
@@ -64,6 +72,18 @@ class ChoiceField(SelectField):
     def pre_validate(self, form):
         values = [str(value) for value, _label, *_rest in self.iter_choices()]
         if self.data is None or str(self.data) not in values:
+            raise ValidationError(_l("Vælg en af mulighederne på listen."))
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several checkboxes; our own message for a value that is not on the list."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {str(value) for value, *_rest in self.iter_choices()}
+        if any(str(v) not in allowed for v in (self.data or [])):
             raise ValidationError(_l("Vælg en af mulighederne på listen."))
 
 

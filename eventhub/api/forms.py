@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, ValidationError, widgets
+from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
 from eventhub.api.tokens import FAMILIES
 from eventhub.api.webhooks import EVENT_TYPES
-from eventhub.forms import ChoiceField, required
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):
-        allowed = {str(value) for value, *_rest in self.iter_choices()}
-        if any(str(v) not in allowed for v in (self.data or [])):
-            raise ValidationError(_l("Vælg en af mulighederne på listen."))
+from eventhub.forms import CheckboxesField, ChoiceField, required
 
 
 def _level_choices():

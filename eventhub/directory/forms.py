@@ -7,28 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    ValidationError,
-    widgets,
 )
 
 from eventhub.directory.models import CATEGORIES, EXPERIENCE_STATUSES, MAST_DOMAINS, MATURITY
 from eventhub.events.models import ORGANIZATION_KINDS
-from eventhub.forms import ChoiceField, DayField, max_length, optional, required
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several checkboxes; our own message for a value that is not on the list."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-    def pre_validate(self, form):
-        allowed = {str(value) for value, *_rest in self.iter_choices()}
-        if any(str(v) not in allowed for v in (self.data or [])):
-            raise ValidationError(_l("Vælg en af mulighederne på listen."))
+from eventhub.forms import CheckboxesField, ChoiceField, DayField, max_length, optional, required
 
 
 def category_choices():

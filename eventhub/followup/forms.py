@@ -6,11 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
-from eventhub.directory.forms import CheckboxesField
 from eventhub.followup.mailing import MAX_BODY, MAX_SUBJECT, ORG_KIND_LABELS, SEGMENTS
 from eventhub.followup.models import STAGES
 from eventhub.followup.services import MAX_NOTE, MAX_REASON
-from eventhub.forms import ChoiceField, DayField, max_length, optional
+from eventhub.forms import CheckboxesField, ChoiceField, DayField, max_length, optional
 
 
 def stage_choices():
