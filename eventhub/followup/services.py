@@ -352,19 +352,22 @@ def move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
     require_staff(actor, event)
     if not belongs(lead, event):
         raise NotFound(_("Leadet findes ikke."))
-    return _move(actor, event, lead, stage, reason=reason, note=note, when=when)
+    return record_move(actor, event, lead, stage, reason=reason, note=note, when=when)
 
 
 def report_by_participant(event: Event, lead: Lead, stage: str, *, reason: str = "",
                           note: str = "", when: datetime | None = None) -> LeadEntry | None:
     """A participant's answer to an adoption check-in moves the lead (the caller checked
     the signed link); the history line says the participant reported it."""
-    return _move(None, event, lead, stage, reason=reason, note=note, when=when,
+    return record_move(None, event, lead, stage, reason=reason, note=note, when=when,
                  by_participant=True)
 
 
-def _move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "", note: str = "",
-          when: datetime | None = None, by_participant: bool = False) -> LeadEntry | None:
+def record_move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
+                note: str = "", when: datetime | None = None,
+                by_participant: bool = False) -> LeadEntry | None:
+    """Move a lead, filed under ``event``; the caller has checked who may (the event's
+    staff, the organizing organization's community managers, a signed check-in link)."""
     if stage not in STAGES:
         raise ValidationError(_("Vælg en af mulighederne på listen."), "stage")
     reason = (reason or "").strip()
