@@ -353,3 +353,68 @@ def public_trail(solution_id: int) -> PublicTrail:
         day = event.starts_at.date()
         since.append((event, sum(1 for e in exps if e.since and e.since >= day)))
     return PublicTrail(solution, exps, _regions(exps), since)
+
+
+# --- contact for follow-up ----------------------------------------------------------------
+
+@dataclass
+class Contact:
+    name: str
+    email: str      # "" unless the person consented to be contacted
+    phone: str
+    consented: bool
+
+
+def _person(lead: Lead) -> Registration | None:
+    reg = lead.registration
+    if reg is None or reg.email.endswith(".invalid") or reg.status == "cancelled":
+        return None
+    return reg
+
+
+def contact_of(actor, org: Organization, lead: Lead) -> Contact | None:
+    """Who the lead is about; address and phone only with their follow-up consent."""
+    require_member(actor, org.id)
+    reg = _person(lead)
+    if reg is None:
+        return None
+    if reg.followup_consent:
+        return Contact(reg.name, reg.email, reg.phone, True)
+    return Contact(reg.name, "", "", False)
+
+
+MAX_SUBJECT, MAX_BODY = 200, 5000
+
+
+def send_mail(actor, org: Organization, lead: Lead, subject: str, body: str) -> None:
+    """A mail from the lead's page to its consenting person, through the outbox, with
+    Reply-To the community manager; recorded in the lead's history."""
+    from eventhub.mail import queue_built_mail
+
+    contact = contact_of(actor, org, lead)
+    if contact is None or not contact.consented:
+        raise Forbidden(_("Personen har ikke sagt ja til at blive kontaktet om opfølgning. "
+                          "Brug en introduktion eller en kontaktanmodning i stedet."))
+    subject, body = " ".join((subject or "").split()), (body or "").strip()
+    if not subject:
+        raise ValidationError(_("Skriv et emne."), "subject")
+    if not body:
+        raise ValidationError(_("Skriv selve mailen."), "body")
+    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
+        raise ValidationError(_("Højst %(max)d tegn.", max=MAX_BODY), "body")
+    event = latest_event(lead)
+    queue_built_mail(contact.email, "community-lead-mail", kind="community-lead-mail",
+                     event_id=lead.registration.event_id, subject=subject, body=body,
+                     reply_to=actor.email, sender=actor.display_name)
+    lead.entries.append(LeadEntry(author_id=actor.id, event_id=event.id, text=_(
+        "Mail sendt: %(subject)s", subject=subject)))
+    db.session.flush()
+
+
+def build_lead_mail(subject: str, body: str, reply_to: str, sender: str):
+    """The lead mail as the outbox worker builds it (one place, so headers such as
+    Reply-To can be set here when the outbox carries them)."""
+    from eventhub.mail import BuiltMail
+
+    return BuiltMail("community_lead_mail", dict(subject=subject, body=body,
+                                                 reply_to=reply_to, sender=sender))

@@ -50,6 +50,7 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=True),
     sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('solution_ids', sa.JSON(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=False),
     sa.Column('reminded_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_community_checkins_event_id_events'), ondelete='CASCADE'),
