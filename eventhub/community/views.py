@@ -105,7 +105,7 @@ def mail(org_id: int, lead_id: int):
     org = services.require_member(current_user, org_id)
     found = services.get_lead(current_user, org, lead_id)
     _checked()
-    with attempt() as failed:
+    with attempt(ValidationError) as failed:
         services.send_mail(current_user, org, found, request.form.get("subject", ""),
                            request.form.get("body", ""))
     if failed:
@@ -166,9 +166,11 @@ def _checkin_page(token: str, status: int = 200, errors: dict | None = None):
     answered = {a.solution_id: a for a in checkin.answers}
     asked = db.session.scalars(db.select(Solution).where(
         Solution.id.in_(checkin.solution_ids)).order_by(Solution.name)).all()
+    errors = errors or {}
+    stray = [msg for sid, msg in errors.items() if sid not in {s.id for s in asked}]
     return render_template(
-        "community/checkin.html", checkin=checkin, token=token, asked=asked,
-        answered=answered, answers=ANSWERS, barriers=BARRIERS, errors=errors or {},
+        "community/checkin.html", checkin=checkin, token=token, asked=asked, stray=stray,
+        answered=answered, answers=ANSWERS, barriers=BARRIERS, errors=errors,
         typed=request.form, open_ids={s.id for s in checkins.open_solutions(checkin)},
         offer={s.id: checkins.may_record_experience(checkin, s.id) for s in asked},
         experiences={s.id: checkins.experience_for(checkin, s.id) for s in asked},
