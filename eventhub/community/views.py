@@ -12,9 +12,10 @@ from flask_login import current_user
 from eventhub.community import checkins, figures, opendata, services
 from eventhub.community.models import ANSWERS, BARRIERS, REUSED, TESTING
 from eventhub.directory.models import EXPERIENCE_STATUSES, MAST_DOMAINS, Solution
-from eventhub.errors import ValidationError
+from eventhub.errors import Forbidden, ValidationError
 from eventhub.events.hooks import staff_blueprint
-from eventhub.events.models import ORGANIZATION_KIND_LABELS, Event, Organization
+from eventhub.events.models import ORGANIZATION_KIND_LABELS, ORGANIZER, Event, Organization
+from eventhub.events.services import has_role
 from eventhub.extensions import db, limiter
 from eventhub.followup.models import STAGES
 from eventhub.forms import ActionForm
@@ -146,9 +147,11 @@ def event_settings(slug: str):
     event = db.session.scalar(db.select(Event).where(Event.slug == slug))
     if event is None:
         abort(404)
+    if not has_role(current_user, event, ORGANIZER):
+        raise Forbidden(_("Kun arrangører kan ændre dette."))
     _checked()
     host = request.form.get("host", "")
-    with attempt() as failed:
+    with attempt(ValidationError) as failed:
         merged = services.set_host(current_user, event, int(host) if host.isdigit() else None)
         checkins.set_months(current_user, event, request.form.get("months", ""))
     if failed:
