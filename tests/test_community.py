@@ -310,3 +310,50 @@ def test_public_trail_and_open_data_name_organizations_never_people(app, client,
         db.session.get(Solution, trail["solution"]).public = False
         db.session.commit()
     assert client.get(f"/community/solutions/{trail['solution']}").status_code == 404
+
+
+def test_the_upgrade_merges_duplicate_leads_keeping_the_furthest_stage(tmp_path):
+    """Two events each had a lead for Aarhus and Skærmbesøg: after the upgrade they are
+    one lead at the furthest stage, with both events, both histories and a merge line."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from eventhub import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}"})
+    with app.app_context():
+        upgrade(revision="601e3f32d245")
+        run = db.session.execute
+        for n, slug in ((1, "a"), (2, "b")):
+            run(text("INSERT INTO events (id, slug, title, description, venue, starts_at, "
+                     "ends_at, status, join_code, created_at, updated_at, requires_approval, "
+                     "privacy_notice, cover_alt, logo_alt, directions, language, title_en, "
+                     "description_en) VALUES (:n, :slug, :slug, '', '', '2026-01-01 09:00', "
+                     "'2026-01-01 16:00', 'published', :code, '2025-12-01', '2025-12-01', 0, "
+                     "'', '', '', '', 'da', '', '')"), {"n": n, "slug": slug, "code": f"C{n}"})
+        run(text("INSERT INTO solutions (id, name, summary, description, target_group, "
+                 "maturity, website, status, public, created_at, updated_at) VALUES (1, 'S', "
+                 "'', '', '', 'ready', '', 'approved', 0, '2025-12-01', '2025-12-01')"))
+        aarhus = run(text("SELECT id FROM organizations WHERE code = '751'")).scalar()
+        for lid, event, stage in ((1, 1, "meeting"), (2, 2, "adopted_copy"), (3, 2, "new")):
+            org = aarhus if lid < 3 else None
+            run(text("INSERT INTO followup_leads (id, event_id, organization_id, solution_id, "
+                     "stage, drop_reason, source, created_at, updated_at) VALUES (:id, :e, "
+                     ":org, 1, :stage, '', 'manual', '2026-01-02', '2026-01-02')"),
+                {"id": lid, "e": event, "org": org, "stage": stage})
+            run(text("INSERT INTO followup_lead_entries (lead_id, to_stage, text, created_at) "
+                     "VALUES (:id, :stage, :t, '2026-01-02')"),
+                {"id": lid, "stage": stage, "t": f"note {lid}"})
+        db.session.commit()
+        upgrade()
+        leads = run(text("SELECT id, stage FROM followup_leads ORDER BY id")).all()
+        assert leads == [(1, "adopted_copy"), (3, "new")]
+        events = run(text("SELECT event_id FROM followup_lead_events WHERE lead_id = 1 "
+                          "ORDER BY event_id")).scalars().all()
+        assert events == [1, 2]
+        texts = run(text("SELECT text FROM followup_lead_entries WHERE lead_id = 1")).scalars()
+        texts = list(texts)
+        assert "note 1" in texts and "note 2" in texts
+        assert any("Lagt sammen" in t and "Beholdt: Genbrugt (kopi)" in t for t in texts)
+        db.engine.dispose()
