@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
 
 from eventhub.community.models import BARRIERS, NO, CheckinAnswer
 from eventhub.events.models import Event
@@ -57,6 +57,13 @@ class Figures:
         return round(100 * self.adopted / self.leads) if self.leads else None
 
 
+def _days(later, earlier):
+    """Whole days between two timestamps, counted by the database (no rows to convert)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return func.floor(func.extract("epoch", later - earlier) / 86400)
+
+
 def _figures(lead_ids, answer_events) -> Figures:
     out = Figures()
     rows = db.session.execute(select(Lead.stage, func.count()).where(
@@ -68,10 +75,10 @@ def _figures(lead_ids, answer_events) -> Figures:
         CheckinAnswer.event_id.in_(answer_events), CheckinAnswer.answer == NO)
         .group_by(CheckinAnswer.barrier)).all())
     out.barriers = [(str(label), named.get(key, 0)) for key, label in BARRIERS.items()]
-    days = [(adopted - start).days for adopted, start in db.session.execute(
-        select(Lead.adopted_at, Event.ends_at).join(Event, Event.id == Lead.event_id)
-        .where(Lead.id.in_(lead_ids), Lead.adopted_at.is_not(None)))]
-    out.median_days = round(median(days)) if days else None
+    days = db.session.scalars(select(_days(Lead.adopted_at, Event.ends_at))
+                              .join(Event, Event.id == Lead.event_id)
+                              .where(Lead.id.in_(lead_ids), Lead.adopted_at.is_not(None))).all()
+    out.median_days = int(median(days)) if days else None
     return out
 
 

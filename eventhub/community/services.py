@@ -182,18 +182,28 @@ def _lead_stmt(org: Organization, flt: Filter):
     return stmt
 
 
-def leads(actor, org: Organization, flt: Filter, page: int = 1) -> tuple[list[Lead], int]:
+def leads(actor, org: Organization, flt: Filter, page: int = 1,
+          total: int | None = None) -> tuple[list[Lead], int]:
     """One page of the organization's leads across its events (newest change first), and
-    how many there are in all."""
+    how many there are in all (``total`` when the caller has counted them already)."""
     require_member(actor, org.id)
     stmt = _lead_stmt(org, flt)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
     found = list(db.session.scalars(stmt.options(
-        selectinload(Lead.organization), selectinload(Lead.solution),
-        selectinload(Lead.event_links).selectinload(LeadEvent.event))
+        selectinload(Lead.organization), selectinload(Lead.solution))
         .order_by(Lead.updated_at.desc(), Lead.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    titles: dict[int, list[str]] = {}
+    if found:
+        for lead_id, title in db.session.execute(
+                select(LeadEvent.lead_id, Event.title).join(Event, Event.id == LeadEvent.event_id)
+                .where(LeadEvent.lead_id.in_([lead.id for lead in found]))
+                .order_by(Event.starts_at)):
+            titles.setdefault(lead_id, []).append(title)
+    for lead in found:
+        lead.event_titles = titles.get(lead.id, [])
     return found, total
 
 

@@ -66,10 +66,11 @@ def workspace(org_id: int):
     org = services.require_member(current_user, org_id)
     flt = _filter()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    leads, total = services.leads(current_user, org, flt, page)
+    counts = services.stage_counts(current_user, org, flt)
+    leads, total = services.leads(current_user, org, flt, page, total=sum(counts.values()))
     return render_template(
         "community/workspace.html", org=org, flt=flt, leads=leads, total=total, page=page,
-        page_size=services.PAGE_SIZE, counts=services.stage_counts(current_user, org, flt),
+        page_size=services.PAGE_SIZE, counts=counts,
         solutions_found=services.solutions(current_user, org, flt)[:20],
         orgs_found=services.organizations(current_user, org, flt)[:20],
         figures=figures.for_scope(org, flt), barometer=figures.BAROMETER,
