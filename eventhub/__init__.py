@@ -14,6 +14,7 @@ from flask import Flask
 from eventhub import (
     accounts,
     api,
+    community,
     directory,
     events,
     followup,
@@ -30,7 +31,8 @@ from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
-DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup, api)
+DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup,
+           community, api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -114,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     from eventhub import images, mail  # noqa: F401
     from eventhub.accounts import models as _a  # noqa: F401
     from eventhub.api import models as _api  # noqa: F401
+    from eventhub.community import models as _c  # noqa: F401
     from eventhub.directory import models as _d  # noqa: F401
     from eventhub.events import models as _e  # noqa: F401
     from eventhub.followup import models as _f  # noqa: F401

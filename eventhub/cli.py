@@ -73,13 +73,24 @@ def send_mail(loop: bool, interval: float) -> None:
 @click.command("run-scheduled")
 @click.option("--loop", is_flag=True, help="Keep running the jobs every --interval seconds.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option("--at", "at", default=None, metavar="YYYY-MM-DDTHH:MM",
+              help="Run what is due at this UTC time instead of now (catching up, trials).")
 @with_appcontext
-def run_scheduled(loop: bool, interval: float) -> None:
+def run_scheduled(loop: bool, interval: float, at: str | None) -> None:
     """Run the scheduled jobs that are due (reminders and other timed mails)."""
+    from datetime import UTC, datetime
+
     from eventhub.scheduler import run_due
 
+    when = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        except ValueError:
+            raise click.BadParameter("write the time as YYYY-MM-DDTHH:MM", param_hint="--at") \
+                from None
     while True:
-        done = run_due()
+        done = run_due(when)
         if any(done.values()) or not loop:
             click.echo(", ".join(f"{name}: {n}" for name, n in done.items()) or "No jobs.")
         if not loop:

@@ -201,9 +201,12 @@ def load_demo() -> DemoLogin:
 
 def _followup_demo(event: Event) -> None:
     """Leads in every stage with some history (eventhub/followup/demo.py)."""
+    from eventhub.community.demo import host_for, load_community
     from eventhub.followup.demo import load_followup
 
+    host_for(event)
     load_followup(event)
+    load_community(event)
 
 
 # Presenters of the municipal cases and keynotes (indexes into PARTICIPANTS).

@@ -52,6 +52,8 @@ CHECKIN = outcomes("   login 403   ok    403   403   ok    ok")
 COMMUNITY = outcomes(" login 403   403   ok    403   ok    ok")
 ORGANIZER = outcomes(" login 403   403   403   403   ok    ok")
 ADMIN = outcomes("     login 403   403   403   403   403   ok")
+# The organizing organization's community managers (not an event's organizer) and admins.
+COMMUNITY_ORG = outcomes("login 403 403 ok 403 403 ok")
 CAN_CREATE = outcomes("login 403   403   403   ok    ok    ok")  # new events
 # The check-in buttons on a ticket: the service refuses anyone without the role.
 CHECKIN_ACTION = outcomes("403 403 ok 403 403 ok ok")
@@ -114,6 +116,23 @@ ACCESS: dict[str, Route] = {
     "/api/v1/events/<slug>/solutions/<int:solution_id>": R(TOKEN_ONLY),
     "/api/v1/events/<slug>/speakers": R(TOKEN_ONLY),
     "/api/v1/openapi.json": R(PUBLIC),
+    "/community/": R(SIGNED_IN),
+    "/community/<int:org_id>/": R(COMMUNITY_ORG, org_id="host_id"),
+    "/community/<int:org_id>/leads/<int:lead_id>": R(
+        COMMUNITY_ORG, org_id="host_id", lead_id="community_lead_id"),
+    "/community/<int:org_id>/leads/<int:lead_id>/mail": R(
+        COMMUNITY_ORG, org_id="host_id", lead_id="community_lead_id"),
+    "/community/<int:org_id>/leads/<int:lead_id>/move": R(
+        COMMUNITY_ORG, org_id="host_id", lead_id="community_lead_id"),
+    "/community/<int:org_id>/solutions/<int:solution_id>": R(
+        COMMUNITY_ORG, org_id="host_id", solution_id="public_solution_id"),
+    "/community/<int:org_id>/team": R(COMMUNITY_ORG, org_id="host_id"),
+    "/community/checkin/<token>": R(PUBLIC, token="checkin_token"),
+    "/community/checkin/<token>/experience": R(PUBLIC, token="checkin_token"),
+    "/community/events/<slug>/settings": R(ORGANIZER),
+    "/community/open-data/": R(PUBLIC),
+    "/community/open-data/<name>.<fmt>": R(PUBLIC, name="dataset", fmt="csv_format"),
+    "/community/solutions/<int:solution_id>": R(PUBLIC, solution_id="public_solution_id"),
     "/e/<slug>": R(PUBLIC),
     "/e/<slug>/agenda/<token>.ics": R(PUBLIC, token="feed_token"),
     "/e/<slug>/directory": R(DIRECTORY),
@@ -232,7 +251,7 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/questions/<int:question_id>": R(ORGANIZER),
     "/manage/e/<slug>/questions/<int:question_id>/<action>": R(
         ORGANIZER, action="question_action"),
-    "/manage/e/<slug>/registrations": R(ORGANIZER),
+    "/manage/e/<slug>/registrations": R(COMMUNITY),  # community managers: read only
     "/manage/e/<slug>/registrations.csv": R(ORGANIZER),
     "/manage/e/<slug>/registrations.xlsx": R(ORGANIZER),
     "/manage/e/<slug>/registrations/bulk": R(ORGANIZER),
@@ -367,6 +386,7 @@ def build_world() -> dict:
     world.update(_directory_world(dag, mine, victim))
     world.update(_followup_world(dag, victim, world.get("solution_id")))
     world.update(_api_world(dag, users["organizer"]))
+    world.update(_community_world(dag, users["community"]))
     return world
 
 
@@ -440,6 +460,36 @@ def _followup_world(event, victim, solution_id) -> dict:
     db.session.flush()
     return {"lead_id": lead.id, "unsubscribe_token": token_for(victim),
             "csv_format": "csv", "xlsx_format": "xlsx"}
+
+
+def _community_world(event, manager) -> dict:
+    """The event's organizing organization, its community manager, a lead of a person who
+    may be contacted, a public solution and a check-in link."""
+    from eventhub.community.checkins import token_for
+    from eventhub.community.models import Checkin, CommunityMember
+    from eventhub.directory.models import Solution
+    from eventhub.events.models import Organization
+    from eventhub.followup.models import Lead
+    from eventhub.registration.models import Registration
+
+    host = Organization(name="Klyngen", name_key="klyngen", kind="other")
+    solution = Solution(name="Offentlig løsning", public=True)
+    db.session.add_all([host, solution])
+    db.session.flush()
+    event.host_organization_id = host.id
+    person = Registration(event_id=event.id, email="kontakt@example.com", name="Kontakt",
+                          organization_id=1, followup_consent_at=event.starts_at)
+    db.session.add_all([CommunityMember(organization_id=host.id, user_id=manager.id), person])
+    db.session.flush()
+    lead = Lead(event_id=event.id, scope=host.id, organization_id=1,
+                registration_id=person.id, solution_id=solution.id)
+    checkin = Checkin(event_id=event.id, registration_id=person.id, month=3,
+                      solution_ids=[solution.id], sent_at=datetime.now(UTC))
+    db.session.add_all([lead, checkin])
+    db.session.flush()
+    return {"host_id": host.id, "community_lead_id": lead.id,
+            "public_solution_id": solution.id, "checkin_token": token_for(checkin),
+            "dataset": "solutions"}
 
 
 # Requests ---------------------------------------------------------------------------------

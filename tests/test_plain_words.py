@@ -40,7 +40,8 @@ WORDS = {
            "cancelled", "waitlisted", "scheduled", "participant", "speaker", "organizer",
            "checkin", "municipality", "knowledge", "considering", "piloting",
            "implemented", "scaled", "stopped", "wordcloud", "sent", "queued", "failed",
-           "skipped", "proposed", "signed_up", "waiting"},
+           "skipped", "proposed", "signed_up", "waiting", "copy", "adapted", "inspired",
+           "testing", "no", "time", "technology", "economy", "ownership"},
 }
 # What demo participants typed that happens to be a code: a word in the word cloud.
 USER_WORDS = {"data"}
@@ -111,7 +112,8 @@ def _staff(app, email: str) -> Client:
 STARTS = {
     "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/"],
     "manager": ["/manage/", f"/manage/e/{SLUG}", f"/manage/e/{SLUG}/followup/",
-                f"/e/{SLUG}", "/"],
+                f"/e/{SLUG}", "/", "/community/", f"/manage/e/{SLUG}/registrations",
+                "/community/open-data/"],
     "participant": ["/my-events", "/", f"/e/{SLUG}", "/account", "/my-data", f"/e/{SLUG}/directory",
                     f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme"],
 }

@@ -115,6 +115,10 @@ class Event(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("event_series.id", ondelete="SET NULL"), index=True)
+    # The organizing organization (the cluster): its community managers follow the
+    # event's leads together with those of its other events (eventhub/community/).
+    host_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
     # Pictures (eventhub/images.py), each with the words for those who cannot see it.
     cover_image_id: Mapped[int | None] = mapped_column(
         ForeignKey("images.id", ondelete="SET NULL"))

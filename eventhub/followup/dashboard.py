@@ -35,7 +35,15 @@ from eventhub.followup.models import (
     Lead,
     LeadEntry,
 )
-from eventhub.followup.services import LeadData, create_lead, move, require_staff
+from eventhub.followup.services import (
+    LeadData,
+    carry_on,
+    create_lead,
+    in_event,
+    lead_in_scope,
+    move,
+    require_staff,
+)
 from eventhub.followup.unsubscribe import unsubscribe_url, unsubscribed_ids
 from eventhub.mail import BuiltMail, queue_built_mail
 from eventhub.polls.models import Poll, QAQuestion, Vote
@@ -227,8 +235,11 @@ def introduce(actor, event: Event, solution_id: int | None, seeker_id: int | Non
     note = _("Introduceret til %(name)s (%(org)s)", name=runner.name,
              org=runner.organization.name if runner.organization else "–")
     lead = db.session.scalar(select(Lead).where(
-        Lead.event_id == event.id, Lead.registration_id == seeker.id,
-        Lead.solution_id == solution.id))
+        in_event(event.id), Lead.registration_id == seeker.id,
+        Lead.solution_id == solution.id)) or lead_in_scope(
+        event, solution.id, seeker.organization_id)
+    if lead is not None:
+        carry_on(lead, event, actor)
     if lead is None:
         create_lead(actor, event, LeadData(solution_id=solution.id, registration_id=seeker.id,
                                            note=note), source=FROM_INTRODUCTION, stage=CONTACTED)

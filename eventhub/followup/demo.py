@@ -22,6 +22,7 @@ from eventhub.followup.models import (
     LeadEntry,
     SurveyPoll,
 )
+from eventhub.followup.services import in_event, new_lead
 from eventhub.polls.models import Poll
 from eventhub.registration.models import Registration
 
@@ -71,7 +72,7 @@ LEADS = [
 
 def load_followup(event: Event) -> None:
     """Leads and their history, if the event has none yet (needs the directory demo)."""
-    if db.session.scalar(select(Lead.id).where(Lead.event_id == event.id).limit(1)):
+    if db.session.scalar(select(Lead.id).where(in_event(event.id)).limit(1)):
         return
     solutions = {s.name: s for s in db.session.scalars(select(Solution))}
     if SKAERM not in solutions:
@@ -92,7 +93,7 @@ def load_followup(event: Event) -> None:
             due_on = date.today() - timedelta(days=5)
         else:
             due_on = (end + timedelta(days=due)).date() if due else None
-        lead = Lead(event_id=event.id, registration_id=reg.id if reg else None,
+        lead = new_lead(event, registration_id=reg.id if reg else None,
                     organization_id=orgs[org].id, solution_id=solutions[solution].id,
                     source=source, owner_id=author.id if author else None, due_on=due_on,
                     created_by_id=author.id if author else None,

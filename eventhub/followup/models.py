@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.accounts.models import User
@@ -33,6 +33,11 @@ STAGES = {
 }
 ADOPTED = (ADOPTED_COPY, ADOPTED_ADAPTATION, ADOPTED_INSPIRATION)
 CLOSED_STAGES = (*ADOPTED, DROPPED)  # no due date can be missed here
+# How far a lead has come, for merging two leads of one organization and solution: the
+# furthest wins. Dropped counts just above new (a later interest reopens the question);
+# an adoption is furthest, a copy before an adaptation before an inspiration.
+STAGE_RANK = {NEW: 0, DROPPED: 1, CONTACTED: 2, MEETING: 3, ADOPTED_INSPIRATION: 4,
+              ADOPTED_ADAPTATION: 5, ADOPTED_COPY: 6}
 
 # Where a lead came from.
 FROM_INTEREST, FROM_CONTACT, FROM_INTRODUCTION, BY_HAND = (
@@ -51,11 +56,17 @@ class Lead(db.Model):
     __tablename__ = "followup_leads"
     __table_args__ = (
         UniqueConstraint("event_id", "registration_id", "solution_id"),
+        # One lead per solution and organization across the events of one organizing
+        # organization (scope: its id, 0 for events without one).
+        UniqueConstraint("scope", "solution_id", "organization_id",
+                         name="uq_followup_leads_scope_solution_org"),
         Index("ix_followup_leads_event_stage", "event_id", "stage"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The event the lead began at; later events it carries on to are in LeadEvent.
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    scope: Mapped[int] = mapped_column(Integer, default=0)
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True)
     registration_id: Mapped[int | None] = mapped_column(
@@ -83,6 +94,8 @@ class Lead(db.Model):
     entries: Mapped[list[LeadEntry]] = relationship(
         back_populates="lead", cascade="all, delete-orphan",
         order_by="LeadEntry.id.desc()")  # the order things were recorded
+    event_links: Mapped[list[LeadEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="LeadEvent.created_at")
 
     @property
     def is_adopted(self) -> bool:
@@ -106,9 +119,28 @@ class LeadEntry(db.Model):
     to_stage: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The event the line belongs to (a lead carries on across events).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    # Reported by the participant (an adoption check-in answer), not by staff.
+    by_participant: Mapped[bool] = mapped_column(Boolean, default=False)
 
     lead: Mapped[Lead] = relationship(back_populates="entries")
     author: Mapped[User | None] = relationship()
+    event: Mapped[Event | None] = relationship()
+
+
+class LeadEvent(db.Model):
+    """A lead was found again at an event (its first event included)."""
+
+    __tablename__ = "followup_lead_events"
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("followup_leads.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[Event] = relationship()
 
 
 class Introduction(db.Model):

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
+from eventhub import contributions
 from eventhub.directory.models import (
     EXPERIENCE_STATUSES,
     Experience,
@@ -226,4 +227,16 @@ def build(actor, event: Event) -> dict[str, Any]:
         if per_solution else None,
         "months": months,
         "month_chart": month_chart(months, _("Genbrug pr. måned efter arrangementet")),
+        # Sections other domains add (add_section): [(template, its context)].
+        "sections": [(template, fn(event)) for template, fn in
+                     contributions.of(REPORT_SECTIONS)],
     }
+
+
+REPORT_SECTIONS = "followup.report_sections"
+
+
+def add_section(app, template: str, context) -> None:
+    """Show ``template`` at the end of the report (page and PDF), given ``context(event)``
+    (a domain above follow-up adds its figures this way in its ``init_app``)."""
+    contributions.add(app, REPORT_SECTIONS, (template, context))

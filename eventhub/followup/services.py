@@ -39,9 +39,11 @@ from eventhub.followup.models import (
     FROM_CONTACT,
     FROM_INTEREST,
     NEW,
+    STAGE_RANK,
     STAGES,
     Lead,
     LeadEntry,
+    LeadEvent,
 )
 from eventhub.registration.models import CANCELLED, Registration
 from eventhub.signals import emit
@@ -87,12 +89,97 @@ def _check_owner(event: Event, owner_id: int | None) -> int | None:
     return owner_id
 
 
+# --- one lead across events ---------------------------------------------------------------
+
+def scope_of(event: Event) -> int:
+    """Leads are one per solution and organization within the event's organizing
+    organization (0: events without one share a scope)."""
+    return event.host_organization_id or 0
+
+
+def in_event(event_id: int):
+    """Where-clause: leads found at this event (where they began or carried on to)."""
+    return Lead.id.in_(select(LeadEvent.lead_id).where(LeadEvent.event_id == event_id))
+
+
+def belongs(lead: Lead, event: Event) -> bool:
+    return lead.event_id == event.id or any(
+        link.event_id == event.id for link in lead.event_links)
+
+
+def new_lead(event: Event, **fields) -> Lead:
+    """A lead that begins at ``event`` (not yet added to the session)."""
+    lead = Lead(event_id=event.id, scope=scope_of(event), **fields)
+    lead.event_links.append(LeadEvent(event_id=event.id))
+    return lead
+
+
+def lead_in_scope(event: Event, solution_id: int | None,
+                  organization_id: int | None) -> Lead | None:
+    """The organization's lead for the solution across the organizer's events."""
+    if not solution_id or not organization_id:
+        return None
+    return db.session.scalar(select(Lead).where(
+        Lead.scope == scope_of(event), Lead.solution_id == solution_id,
+        Lead.organization_id == organization_id))
+
+
+def carry_on(lead: Lead, event: Event, actor=None, text: str = "") -> bool:
+    """The lead turned up again at ``event``: link it and say so in its history.
+    Returns False when it was already linked."""
+    if belongs(lead, event):
+        return False
+    lead.event_links.append(LeadEvent(event_id=event.id))
+    lead.entries.append(LeadEntry(
+        author_id=getattr(actor, "id", None), event_id=event.id,
+        text=text or _("Interesse igen ved %(event)s.", event=event.title)))
+    db.session.flush()
+    return True
+
+
+def merge_leads(keep: Lead, other: Lead, actor=None) -> None:
+    """Make ``other`` part of ``keep``: the furthest stage wins, every event and history
+    line is kept, and the merge is written in the history."""
+    if keep.id == other.id:
+        raise Conflict(_("Et lead kan ikke lægges sammen med sig selv."))
+    if (keep.solution_id, keep.organization_id) != (other.solution_id, other.organization_id):
+        raise Conflict(_("Kun leads for samme løsning og organisation kan lægges sammen."))
+    best = max((keep, other), key=lambda lead: (STAGE_RANK.get(lead.stage, 0), -lead.id))
+    text = _("Lagt sammen med lead #%(other)d. Faser: %(mine)s og %(theirs)s; "
+             "beholdt: %(kept)s.", other=other.id, mine=STAGES[keep.stage],
+             theirs=STAGES[other.stage], kept=STAGES[best.stage])
+    before = keep.stage
+    for entry in list(other.entries):
+        entry.lead_id = keep.id
+    have = {link.event_id for link in keep.event_links}
+    for link in other.event_links:
+        if link.event_id not in have:
+            keep.event_links.append(LeadEvent(event_id=link.event_id,
+                                              created_at=link.created_at))
+    if other.event_id not in have | {link.event_id for link in keep.event_links}:
+        keep.event_links.append(LeadEvent(event_id=other.event_id))
+    keep.stage, keep.adopted_at, keep.drop_reason = best.stage, best.adopted_at, \
+        best.drop_reason
+    keep.registration_id = keep.registration_id or other.registration_id
+    keep.owner_id = keep.owner_id or other.owner_id
+    keep.due_on = keep.due_on or other.due_on
+    other_id = other.id
+    db.session.flush()
+    db.session.expire(other)
+    db.session.delete(db.session.get(Lead, other_id))
+    db.session.flush()
+    keep.entries.append(LeadEntry(author_id=getattr(actor, "id", None), from_stage=before,
+                                  to_stage=keep.stage, text=text))
+    db.session.flush()
+    db.session.expire(keep, ["entries"])
+
+
 # --- reading leads ------------------------------------------------------------------------
 
 def get_lead(actor, event: Event, lead_id: int) -> Lead:
     require_staff(actor, event)
     lead = db.session.get(Lead, lead_id)
-    if lead is None or lead.event_id != event.id:
+    if lead is None or not belongs(lead, event):
         raise NotFound(_("Leadet findes ikke."))
     return lead
 
@@ -109,7 +196,7 @@ def leads_of(actor, event: Event, flt: LeadFilter | None = None) -> list[Lead]:
     """The event's leads, overdue first by due date, then the newest."""
     require_staff(actor, event)
     flt = flt or LeadFilter()
-    stmt = select(Lead).where(Lead.event_id == event.id).options(
+    stmt = select(Lead).where(in_event(event.id)).options(
         selectinload(Lead.organization), selectinload(Lead.registration),
         selectinload(Lead.solution), selectinload(Lead.owner))
     if flt.owner_id == 0:
@@ -179,12 +266,21 @@ def create_lead(actor, event: Event, data: LeadData, *, source: str = BY_HAND,
         raise ValidationError(_("Organisationen findes ikke."), "organization")
     if reg is None and not organization_id:
         raise ValidationError(_("Vælg en deltager eller en organisation."), "registration")
-    lead = Lead(event_id=event.id, solution_id=solution.id,
+    existing = lead_in_scope(event, solution.id, organization_id)
+    if existing is not None:
+        if not carry_on(existing, event, actor):
+            raise Conflict(_("Der findes allerede et lead for denne organisation og løsning "
+                             "(lead #%(id)d).", id=existing.id), "organization")
+        if data.note:
+            existing.entries.append(LeadEntry(author_id=getattr(actor, "id", None),
+                                              event_id=event.id, text=_note(data.note)))
+        return existing
+    lead = new_lead(event, solution_id=solution.id,
                 registration_id=reg.id if reg else None, organization_id=organization_id,
                 owner_id=_check_owner(event, data.owner_id), due_on=data.due_on,
                 source=source, stage=stage, created_by_id=getattr(actor, "id", None))
     lead.entries.append(LeadEntry(author_id=getattr(actor, "id", None), to_stage=stage,
-                                  text=_note(data.note)))
+                                  event_id=event.id, text=_note(data.note)))
     try:
         with db.session.begin_nested():
             db.session.add(lead)
@@ -198,10 +294,13 @@ def create_lead(actor, event: Event, data: LeadData, *, source: str = BY_HAND,
 
 def import_leads(actor, event: Event) -> int:
     """New leads from "want to know more" interests and contact requests about a solution
-    (each person × solution once); returns how many were made."""
+    (each organization × solution once across the organizer's events: a lead from an
+    earlier event carries on); returns how many were made or carried on."""
     require_staff(actor, event)
     have = set(db.session.execute(select(Lead.registration_id, Lead.solution_id).where(
-        Lead.event_id == event.id, Lead.registration_id.is_not(None))))
+        in_event(event.id), Lead.registration_id.is_not(None))))
+    scoped = {(lead.solution_id, lead.organization_id): lead for lead in db.session.scalars(
+        select(Lead).where(Lead.scope == scope_of(event), Lead.organization_id.is_not(None)))}
     found: list[tuple[Registration, int, str]] = []
     for reg, sid in db.session.execute(
             select(Registration, Interest.solution_id)
@@ -225,12 +324,18 @@ def import_leads(actor, event: Event) -> int:
         if (reg.id, sid) in have:
             continue
         have.add((reg.id, sid))
-        lead = Lead(event_id=event.id, solution_id=sid, registration_id=reg.id,
-                    organization_id=reg.organization_id, source=source, stage=NEW,
-                    created_by_id=getattr(actor, "id", None))
+        known = scoped.get((sid, reg.organization_id))
+        if known is not None:  # the organization's lead carries on from an earlier event
+            made += carry_on(known, event, actor)
+            continue
+        lead = new_lead(event, solution_id=sid, registration_id=reg.id,
+                        organization_id=reg.organization_id, source=source, stage=NEW,
+                        created_by_id=getattr(actor, "id", None))
         lead.entries.append(LeadEntry(author_id=getattr(actor, "id", None), to_stage=NEW,
-                                      text=""))
+                                      event_id=event.id, text=""))
         db.session.add(lead)
+        if reg.organization_id:
+            scoped[(sid, reg.organization_id)] = lead
         made += 1
     db.session.flush()
     if made:
@@ -245,8 +350,24 @@ def move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
     """Move a lead to a stage (forwards or back); the history keeps every move.
     Dropping needs a reason. Returns the new history entry (None when nothing changed)."""
     require_staff(actor, event)
-    if lead.event_id != event.id:
+    if not belongs(lead, event):
         raise NotFound(_("Leadet findes ikke."))
+    return record_move(actor, event, lead, stage, reason=reason, note=note, when=when)
+
+
+def report_by_participant(event: Event, lead: Lead, stage: str, *, reason: str = "",
+                          note: str = "", when: datetime | None = None) -> LeadEntry | None:
+    """A participant's answer to an adoption check-in moves the lead (the caller checked
+    the signed link); the history line says the participant reported it."""
+    return record_move(None, event, lead, stage, reason=reason, note=note, when=when,
+                 by_participant=True)
+
+
+def record_move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
+                note: str = "", when: datetime | None = None,
+                by_participant: bool = False) -> LeadEntry | None:
+    """Move a lead, filed under ``event``; the caller has checked who may (the event's
+    staff, the organizing organization's community managers, a signed check-in link)."""
     if stage not in STAGES:
         raise ValidationError(_("Vælg en af mulighederne på listen."), "stage")
     reason = (reason or "").strip()
@@ -260,7 +381,8 @@ def move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
     when = when or utcnow()
     text = "\n".join(t for t in (reason if stage == DROPPED else "", note) if t)
     entry = LeadEntry(author_id=getattr(actor, "id", None), from_stage=lead.stage,
-                      to_stage=stage, text=text, created_at=when)
+                      to_stage=stage, text=text, created_at=when, event_id=event.id,
+                      by_participant=by_participant)
     if stage in ADOPTED and lead.stage not in ADOPTED:
         lead.adopted_at = when
     elif stage not in ADOPTED:
@@ -269,7 +391,9 @@ def move(actor, event: Event, lead: Lead, stage: str, *, reason: str = "",
     lead.stage = stage
     lead.entries.append(entry)
     db.session.flush()
-    audit.record(actor, event, "followup.move", f"lead #{lead.id}: {entry.from_stage} → {stage}")
+    if actor is not None:
+        audit.record(actor, event, "followup.move",
+                     f"lead #{lead.id}: {entry.from_stage} → {stage}")
     emit("lead.stage_changed", event_id=event.id, lead_id=lead.id, stage=stage)
     return entry
 
@@ -280,7 +404,7 @@ def add_note(actor, event: Event, lead: Lead, text: str) -> LeadEntry:
     text = _note(text)
     if not text:
         raise ValidationError(_("Skriv en note."), "note")
-    entry = LeadEntry(author_id=getattr(actor, "id", None), text=text)
+    entry = LeadEntry(author_id=getattr(actor, "id", None), text=text, event_id=event.id)
     lead.entries.append(entry)
     db.session.flush()
     return entry
@@ -313,7 +437,7 @@ def reuse_rates(event: Event) -> tuple[Reuse, list[Reuse]]:
     rows = db.session.execute(
         select(Solution.name, Lead.stage, func.count())
         .select_from(Lead).outerjoin(Solution, Solution.id == Lead.solution_id)
-        .where(Lead.event_id == event.id).group_by(Solution.name, Lead.stage)).all()
+        .where(in_event(event.id)).group_by(Solution.name, Lead.stage)).all()
     per: dict[str, Reuse] = {}
     total = Reuse(_("I alt"), 0, 0)
     for name, stage, n in rows:
@@ -329,7 +453,7 @@ def reuse_rates(event: Event) -> tuple[Reuse, list[Reuse]]:
 def stage_counts(event: Event) -> dict[str, int]:
     counts = dict.fromkeys(STAGES, 0)
     counts.update(dict(db.session.execute(
-        select(Lead.stage, func.count()).where(Lead.event_id == event.id)
+        select(Lead.stage, func.count()).where(in_event(event.id))
         .group_by(Lead.stage)).all()))
     return counts
 
@@ -338,7 +462,7 @@ def adoptions_per_month(event: Event, until: date | None = None) -> list[tuple[d
     """[(first day of month, adoptions)] from the event's month to the last adoption (or
     today), months without adoptions included."""
     stamps = db.session.scalars(select(Lead.adopted_at).where(
-        Lead.event_id == event.id, Lead.adopted_at.is_not(None))).all()
+        in_event(event.id), Lead.adopted_at.is_not(None))).all()
     counts = Counter(to_local(s).date().replace(day=1) for s in stamps)
     month = to_local(event.starts_at).date().replace(day=1)
     last = max([until or today(), *counts]).replace(day=1)
@@ -354,4 +478,4 @@ def adoptions_per_month(event: Event, until: date | None = None) -> list[tuple[d
 
 def overdue_count(event: Event) -> int:
     return db.session.scalar(select(func.count()).select_from(Lead).where(
-        Lead.event_id == event.id, Lead.due_on < today(), Lead.stage.not_in(CLOSED_STAGES)))
+        in_event(event.id), Lead.due_on < today(), Lead.stage.not_in(CLOSED_STAGES)))

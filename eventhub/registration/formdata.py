@@ -27,6 +27,7 @@ def data_from_form(form, answers) -> services.RegistrationData:
         organization_kind=form.organization_kind.data or None,
         answers=answers, directory_consent=bool(form.directory_consent.data),
         badge_role=getattr(getattr(form, "badge_role", None), "data", None) or "participant",
+        phone=form.phone.data or "", followup_consent=bool(form.followup_consent.data),
     )
 
 

@@ -36,6 +36,14 @@ class RegistrationForm(FlaskForm):
                                     choices=kind_choices,
                                     validators=[Optional()], default="")
     job_title = StringField(_l("Stilling"), validators=[Optional(), max_length(200)])
+    phone = StringField(_l("Telefon (frivilligt)"), validators=[Optional(), max_length(40)],
+                        render_kw={"type": "tel", "autocomplete": "tel"})
+    followup_consent = BooleanField(
+        _l("Arrangøren må kontakte mig om opfølgning efter arrangementet"),
+        description=_l("Så kan arrangørens community managers se din e-mail og telefon og "
+                       "skrive til dig om løsningerne. Du kan fortryde under \"Mine data\"."),
+        default=False,
+    )
     directory_consent = BooleanField(
         _l("Ja tak, vis mig i arrangementets netværksoversigt"),
         description=_l("Andre deltagere kan så se dit navn, din organisation og stilling og "

@@ -20,7 +20,7 @@ from eventhub.accounts.services import safe_next_url
 from eventhub.errors import DomainError, ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
-from eventhub.events.models import CHECKIN, ORGANIZER
+from eventhub.events.models import CHECKIN, COMMUNITY_MANAGER, ORGANIZER
 from eventhub.forms import ActionForm
 from eventhub.registration import bulk, checkins, door, door_page, exports, imports, services
 from eventhub.registration import questions as q
@@ -66,8 +66,15 @@ def _filter_from_args(args=None) -> services.RegistrationFilter:
 
 @bp.get("/registrations")
 def registrations(slug: str):
-    event = _organizer_event(slug)
+    event = events.get_event_for(slug, current_user, ORGANIZER, COMMUNITY_MANAGER)
     flt = _filter_from_args()
+    if not events.has_role(current_user, event, ORGANIZER):
+        # Community managers follow up: who came and from where, read only; e-mail and
+        # phone only of those who said yes to being contacted; no answers, no actions.
+        return render_template(
+            "registration/cm_list.html", event=event,
+            registrations=[r for r in services.list_registrations(event, flt)
+                           if r.status != "cancelled"], status_labels=STATUS_LABELS)
     regs = services.list_registrations(event, flt)
     return render_template(
         "registration/manage_list.html", event=event, registrations=regs, flt=flt,

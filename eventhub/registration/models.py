@@ -73,6 +73,7 @@ class Registration(db.Model):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     job_title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")  # optional
     status: Mapped[str] = mapped_column(String(12), default=CONFIRMED)
     badge_role: Mapped[str] = mapped_column(String(12), default=PARTICIPANT)
     ticket_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_ticket_code)
@@ -88,6 +89,9 @@ class Registration(db.Model):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     directory_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "The organizer may contact me about follow-up after the event" (unticked by
+    # default, withdrawable in "my data"): community managers then see email and phone.
+    followup_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(12), default="web")  # web | staff | import
 
     event: Mapped[Event] = relationship()
@@ -100,6 +104,10 @@ class Registration(db.Model):
     @property
     def directory_consent(self) -> bool:
         return self.directory_consent_at is not None
+
+    @property
+    def followup_consent(self) -> bool:
+        return self.followup_consent_at is not None
 
 
 class Question(db.Model):

@@ -61,6 +61,9 @@ class RegistrationData:
     answers: dict[int, Any] = field(default_factory=dict)
     directory_consent: bool = False
     badge_role: str = PARTICIPANT
+    # None: leave as it is (imports and the API do not ask).
+    phone: str | None = None
+    followup_consent: bool | None = None
 
 
 class RegistrationInvalid(ValidationError):
@@ -281,6 +284,12 @@ def _apply(reg: Registration, data: RegistrationData, questions, cleaned,
         reg.directory_consent_at = utcnow()
     elif not data.directory_consent:
         reg.directory_consent_at = None
+    if data.phone is not None:
+        reg.phone = " ".join(data.phone.split())[:40]
+    if data.followup_consent and reg.followup_consent_at is None:
+        reg.followup_consent_at = utcnow()
+    elif data.followup_consent is False:
+        reg.followup_consent_at = None
     q.store_answers(reg, questions, cleaned)
 
 

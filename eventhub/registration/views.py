@@ -149,7 +149,8 @@ def edit(token: str):
         form = RegistrationForm(obj=None, data={
             "name": reg.name, "email": reg.email, "job_title": reg.job_title,
             "organization": reg.organization.name if reg.organization else "",
-            "directory_consent": reg.directory_consent,
+            "directory_consent": reg.directory_consent, "phone": reg.phone,
+            "followup_consent": reg.followup_consent,
         })
     else:
         form = RegistrationForm()

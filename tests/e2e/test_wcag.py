@@ -130,6 +130,8 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("manage-speaker", f"{manage}/programme/speakers/{demo['speaker']}", "admin"),
         ("manage-room", f"{manage}/programme/rooms/{demo['room']}", "admin"),
         ("manage-room-delete", f"{manage}/programme/rooms/{demo['room']}/delete", "admin"),
+        ("community", "/community/", "admin"),
+        ("open-data", "/community/open-data/", "anonymous"),
     ]
 
 

@@ -25,7 +25,7 @@ from flask_babel.speaklater import LazyString
 CODE_MODULES = (
     "eventhub.events.models", "eventhub.registration.models", "eventhub.programme.models",
     "eventhub.polls.models", "eventhub.directory.models", "eventhub.followup.models",
-    "eventhub.followup.mailing",
+    "eventhub.followup.mailing", "eventhub.community.models",
 )
 # Tables whose keys are meant for people (the mail placeholders such as {navn}) or are
 # ordinary words (the language codes).
@@ -172,7 +172,9 @@ def pdf_lines(body: bytes) -> list[str]:
 # and the API's reference for programmers (it names the API's values on purpose).
 SKIP_LINK = re.compile(
     r"^(mailto:|tel:|https?://(?!localhost)|webcal:|#)|/logout|/login|[?&]lang=|"
-    r"\.(ics|json)(\?|$)|/static/|/u/|/metrics|/healthz|/readyz|/api/v1/")
+    r"\.(ics|json)(\?|$)|/static/|/u/|/metrics|/healthz|/readyz|/api/v1/"
+    # Open data is for machines: stable codes and ISO times are its documented schema.
+    r"|/community/open-data/.+")
 ID_RE = re.compile(r"(?<=/)(\d+|[A-Za-z0-9_-]{20,})(?=/|$|\.|\?)")
 
 
