@@ -26,8 +26,13 @@ from eventhub.followup.models import (
 # The national figures, with their source: Center for Offentlig Innovation's
 # Innovationsbarometeret (Danish public sector) and its Norwegian counterpart by KS.
 BAROMETER = {
-    "source": "Innovationsbarometeret",
-    "year": 2021,
+    # Copies: COI, "Innovationsbarometeret. Offentlig innovation skaber effektivitet og
+    # kvalitet i Norge og Danmark" (2018), municipal data collected in 2017 in both.
+    "source": "Center for Offentlig Innovation, Innovationsbarometeret for Norge og Danmark",
+    "year": 2018,
+    # Reuse of any kind: CO-PI, "Store kunstnere stjæler – spredning af offentlig
+    # innovation", from the same national statistics.
+    "reuse_source": "CO-PI, Store kunstnere stjæler – spredning af offentlig innovation",
     "dk_copy": 16,     # Danish municipal innovations that were largely copies
     "no_copy": 41,     # Norwegian municipal innovations that were largely copies
     "dk_reuse": 72,    # Danish public innovations that reused (copied or inspired)
