@@ -46,7 +46,7 @@ def index(slug: str):
     event = _event(slug)
     polls = services.polls_of(event)
     return render_template("polls/manage_index.html", event=event, polls=polls,
-                           counts={p.id: services.vote_count(p) for p in polls},
+                           counts={p.id: services.answers_count(p) for p in polls},
                            kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
                            form=ActionForm(), join_url=join_url(event))
 
@@ -55,11 +55,13 @@ def _poll_form(event, poll=None) -> PollForm:
     if request.method == "GET" and poll is not None:
         form = PollForm(data={
             "question": poll.question, "kind": poll.kind,
-            "options": "\n".join(o.label for o in poll.options),
+            "options": "\n".join(("*" if o.correct else "") + o.label for o in poll.options),
             "max_choices": poll.max_choices, "scale_min": poll.scale_min,
             "scale_max": poll.scale_max, "banned_words": ", ".join(poll.banned_words or []),
             "session_id": str(poll.session_id or ""), "audience": poll.audience,
-            "allow_change": poll.allow_change, "results_visible": poll.results_visible})
+            "allow_change": poll.allow_change, "results_visible": poll.results_visible,
+            "results_mode": poll.results_mode, "max_entries": poll.max_entries,
+            "qa_names": poll.qa_names, "time_limit": poll.time_limit})
     else:
         form = PollForm()
     form.session_id.choices = [("", _("Ingen"))] + [
@@ -80,12 +82,15 @@ def _edit(slug: str, poll_id: int | None):
             audience=form.audience.data, allow_change=form.allow_change.data,
             results_visible=form.results_visible.data,
             banned_words=(form.banned_words.data or "").split(","),
-            session_id=int(form.session_id.data) if form.session_id.data else None)
+            session_id=int(form.session_id.data) if form.session_id.data else None,
+            results_mode=form.results_mode.data,
+            max_entries=form.max_entries.data if form.max_entries.data is not None else 1,
+            qa_names=form.qa_names.data, time_limit=form.time_limit.data)
         with attempt(ValidationError) as failed:
             services.save_poll(current_user, event, data, poll)
         if not failed:
             if poll is not None:
-                notify_after_commit(poll_id)
+                notify_after_commit(poll_id, event.id)
             flash(_("Afstemningen er gemt."), "success")
             return redirect(url_for(".index", slug=slug))
         target = form[failed.error.field] if failed.error.field in form else form.question
@@ -143,7 +148,7 @@ def act(slug: str, poll_id: int, action: str):
         return redirect(url_for(".edit", slug=slug, poll_id=copy.id))
     else:
         abort(404)
-    notify_after_commit(poll_id)
+    notify_after_commit(poll_id, event.id)
     if request.accept_mimetypes.best == "application/json":
         return {"ok": True, "status": poll.status, "results_visible": poll.results_visible}
     return redirect(safe_next_url(request.form.get("back")) or url_for(".index", slug=slug))
