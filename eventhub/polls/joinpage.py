@@ -31,7 +31,7 @@ from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.polls import charts, services, voters
 from eventhub.polls.models import KIND_LABELS, OPEN, OPTION_KINDS, Poll
-from eventhub.polls.tally import etag_of, public_view, snapshot
+from eventhub.polls.tally import RESULT_KEYS, etag_of, public_view, snapshot
 
 
 class Recent:
@@ -120,7 +120,7 @@ def _shown(poll: Poll, event: Event) -> dict:
     etag = etag_of(snap)
     mine = services.my_vote(poll, voters.voter_key_or_none(poll, event))
     if snap.get("after_vote") and mine is None:  # results once this phone has answered
-        snap = {**snap, "hidden": True}
+        snap = {k: v for k, v in snap.items() if k not in RESULT_KEYS} | {"hidden": True}
     return {"poll": poll, "snap": snap, "etag": etag, "mine": mine,
             "chart": _chart(poll, snap, etag),
             "panels": hooks.render_panels(hooks.POLL, poll, event)}

@@ -203,7 +203,8 @@ def moderate(slug: str, poll_id: int, item_id: int, action: str):
     else:
         services.moderate_question(current_user, event, poll, item_id, action)
     notify_after_commit(poll_id)
-    return redirect(url_for(".moderate_page", slug=slug, poll_id=poll_id))
+    return redirect(safe_next_url(request.form.get("back"))
+                    or url_for(".moderate_page", slug=slug, poll_id=poll_id))
 
 
 def _export_rows(event) -> list[list[str]]:

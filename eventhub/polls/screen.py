@@ -22,8 +22,11 @@ def state_of(event_id: int) -> dict:
         select(Poll.id).where(Poll.event_id == event_id, Poll.status == OPEN)
         .order_by(Poll.position, Poll.id)))
     screen = db.session.get(Screen, event_id)
+    shown = db.session.get(Poll, screen.poll_id) if screen and screen.poll_id else None
     return {"polls": polls, "screen": {
-        "poll": screen.poll_id if screen else None,
+        "poll": shown.id if shown else None,
+        "status": shown.status if shown else None,
+        "revealed": shown.results_visible if shown else False,
         "qr": bool(screen and screen.show_qr), "dark": screen.dark if screen else True}}
 
 

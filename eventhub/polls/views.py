@@ -22,7 +22,7 @@ from eventhub.errors import DomainError
 from eventhub.extensions import csrf, limiter
 from eventhub.polls import joinpage, live, quickvote, services, voters
 from eventhub.polls.models import OPEN
-from eventhub.polls.tally import etag_of, public_view, snapshot
+from eventhub.polls.tally import RESULT_KEYS, etag_of, public_view, snapshot
 from eventhub.transactions import attempt
 
 bp = Blueprint("polls", __name__)
@@ -149,6 +149,9 @@ def results_json(code: str, poll_id: int):
     event = services.event_by_join_code(code)
     poll = services.get_poll(event, poll_id)
     snap = public_view(snapshot(poll))
+    if snap.get("after_vote") and services.my_vote(
+            poll, voters.voter_key_or_none(poll, event)) is None:
+        snap = {k: v for k, v in snap.items() if k not in RESULT_KEYS} | {"hidden": True}
     etag = etag_of(snap)
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
