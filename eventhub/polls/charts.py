@@ -35,6 +35,7 @@ def bar_chart(snap: dict[str, Any], title: str, value=None) -> Markup:
     """Horizontal bars with counts and percentages; aria-hidden (the table speaks)."""
     value = value or (lambda o: f'{o["count"]} ({o["percent"]} %)')
     options = snap.get("options", [])
+    right = set(snap.get("correct") or [])  # a quiz's right answer, once revealed
     height = max(len(options), 1) * (BAR_HEIGHT + GAP) + GAP
     top = max([o["count"] for o in options] + [1])
     rows = []
@@ -44,7 +45,8 @@ def bar_chart(snap: dict[str, Any], title: str, value=None) -> Markup:
         rows.append(
             f'<g class="bar" data-option="{option["id"]}">'
             f'<text x="{LABEL_W - 10}" y="{y + BAR_HEIGHT * 0.68:.0f}" text-anchor="end" '
-            f'class="bar-label">{escape(_clip(option["label"], 26))}</text>'
+            f'class="bar-label">{"✓ " if option["id"] in right else ""}'
+            f'{escape(_clip(option["label"], 26))}</text>'
             f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR_HEIGHT}" rx="4" '
             f'class="bar-fill"/>'
             f'<text x="{LABEL_W + width + 8}" y="{y + BAR_HEIGHT * 0.68:.0f}" '

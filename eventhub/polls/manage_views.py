@@ -207,22 +207,56 @@ def moderate(slug: str, poll_id: int, item_id: int, action: str):
                     or url_for(".moderate_page", slug=slug, poll_id=poll_id))
 
 
-def _export_rows(event) -> list[list[str]]:
+def _export_rows(event, polls=None) -> list[list[str]]:
     rows = [[_("Afstemning"), _("Type"), _("Svar"), _("Antal")]]
-    for poll in services.polls_of(event):
-        snap = snapshot(poll)
-        kind = str(KIND_LABELS[poll.kind])
-        for option in snap.get("options", []):
-            rows.append([poll.question, kind, option["label"], str(option["count"])])
-        for word in snap.get("words", []):
-            rows.append([poll.question, kind, word["word"], str(word["count"])])
-        for text in snap.get("texts", []):
-            rows.append([poll.question, kind, text["text"], "1"])
-        for question in snap.get("questions", []):
-            rows.append([poll.question, kind, question["text"], str(question["upvotes"])])
-        if "average" in snap and snap["average"] is not None:
-            rows.append([poll.question, kind, _("Gennemsnit"), str(snap["average"])])
+    for poll in services.polls_of(event) if polls is None else polls:
+        rows += _poll_rows(poll)
     return rows
+
+
+def _poll_rows(poll) -> list[list[str]]:
+    """A poll's results as rows: (question, kind, answer, count or points)."""
+    snap, kind, rows = snapshot(poll), str(KIND_LABELS[poll.kind]), []
+    for option in snap.get("options", []):
+        mark = " ✓" if option["id"] in snap.get("correct", []) else ""
+        rows.append([poll.question, kind, option["label"] + mark, str(option["count"])])
+    for item in snap.get("ranking", []):
+        rows.append([poll.question, kind, item["label"], _("%(n)d point, gns. plads %(avg)s",
+                                                           n=item["points"],
+                                                           avg=item["average"] or "–")])
+    for word in snap.get("words", []):
+        rows.append([poll.question, kind, word["word"], str(word["count"])])
+    for text in snap.get("texts", []):
+        rows.append([poll.question, kind, text["text"], "1"])
+    for question in snap.get("questions", []):
+        rows.append([poll.question, kind, question["text"], str(question["upvotes"])])
+    if "average" in snap and snap["average"] is not None:
+        rows.append([poll.question, kind, _("Gennemsnit"), str(snap["average"])])
+    return rows
+
+
+@bp.get("/<int:poll_id>/export.<fmt>")
+def export_poll(slug: str, poll_id: int, fmt: str):
+    """One poll's results during the event: CSV, Excel or PDF."""
+    from eventhub.registration.exports import to_csv, to_xlsx
+
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    name = f"afstemning-{poll.id}"
+    if fmt == "csv":
+        body, mimetype = to_csv(_export_rows(event, [poll])), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body = to_xlsx(_export_rows(event, [poll]), _("Afstemning"))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "pdf":
+        html = render_template("pdf/polls.html", event=event, kind_labels=KIND_LABELS,
+                               results=[{"poll": poll, **_results(poll)}])
+        body, mimetype = render_pdf(html), "application/pdf"
+    else:
+        abort(404)
+    audit.record(current_user, event, "polls.export", fmt.upper())
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 @bp.get("/export.csv")
