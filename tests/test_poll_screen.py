@@ -22,6 +22,7 @@ from tests.support.polls import (
     staff_of,
     tally,
 )
+from tests.test_directory import as_, world  # noqa: F401 - the directory's world fixture
 
 
 @pytest.fixture
@@ -376,3 +377,16 @@ def test_organizer_previews_a_drafts_join_page_participants_cannot(app, client):
     text = page.get_data(as_text=True)
     assert "Forhåndsvisning – ikke offentliggjort" in text and "Spørgsmål single" in text
     assert re.search(r'data-stream-url="/j/\w+/stream"', text)
+
+
+def test_the_sessions_solutions_show_once_per_join_page(app, client, world):  # noqa: F811
+    """Two polls on a session that presents a solution: its block shows once."""
+    for n in (1, 2):
+        with app.app_context():
+            db.session.add(Poll(event_id=world["event"], session_id=world["session"],
+                                question=f"Spørgsmål {n}", kind="scale", status="open"))
+            db.session.commit()
+    as_(client, world, "anna")
+    page = client.get(f"/j/{join_code(app)}").get_data(as_text=True)
+    assert page.count("Løsningerne fra dette programpunkt") == 1
+    assert page.count('id="poll-') >= 2

@@ -127,12 +127,17 @@ def _shown(poll: Poll, event: Event) -> dict:
 
 
 def _panels_once(shown: list[dict]) -> list[tuple[str, dict]]:
-    """The polls' panels (such as the session's solutions), each once per page."""
+    """The polls' panels (such as the session's solutions), each once per page: two
+    polls of one session show its solutions once (panels alike but for the poll they
+    were made for, and their own form, are one)."""
     panels: list[tuple[str, dict]] = []
+    seen: list[tuple[str, dict]] = []
     for item in shown:
-        for panel in item["panels"]:
-            if panel not in panels:
-                panels.append(panel)
+        for template, context in item["panels"]:
+            key = (template, {k: v for k, v in context.items() if k not in ("poll", "form")})
+            if key not in seen:
+                seen.append(key)
+                panels.append((template, context))
     return panels
 
 
