@@ -240,8 +240,31 @@ def test_the_remote_moves_the_room_screen_while_two_phones_answer(browser, organ
     snap(screen, "room-quiz-light-1920")
     snap(remote, "remote-1280")
 
-    # a phone asks a question; the screen shows it only once approved, without controls
-    for poll_id in (cloud, ranking, quiz):
+    # 4. Q&A: a phone asks with its name; the remote sees it waiting (without a reload)
+    # and approves it; the screen shows it then, without any controls.
+    qa = new_poll(admin, "Spørgsmål til panelet", "qa", **{
+        "Deltagerne må skrive deres navn ved spørgsmålet (ellers anonymt)": True})
+    remote.goto(f"{POLLS}/remote")
+    remote.locator("li", has_text="Spørgsmål til panelet").get_by_role(
+        "button", name="Vis på skærmen").click()
+    remote.get_by_role("button", name="Åbn afstemningen").click()
+    remote.evaluate("window.__stay = 1")
+    pages[0].goto(f"/j/{join}")
+    section = pages[0].locator(f"#poll-{qa}")
+    section.get_by_label("Dit spørgsmål").fill("Hvem betaler for driften?")
+    section.get_by_label("Dit navn (valgfrit)").fill("Mette")
+    section.get_by_role("button", name="Send spørgsmål").click()
+    queue = remote.locator("#remote-queue")
+    expect(queue).to_contain_text("1 venter", timeout=5000)
+    assert remote.evaluate("window.__stay") == 1
+    expect(screen.locator(".screen-question")).to_have_text("Spørgsmål til panelet")
+    expect(screen.get_by_text("Hvem betaler for driften?")).to_have_count(0)
+    queue.get_by_role("button", name="Godkend").click()
+    expect(screen.locator(".qa-list")).to_contain_text("Hvem betaler for driften? – Mette")
+    expect(screen.get_by_role("button")).to_have_count(0)
+    snap(screen, "room-qa-1920")
+
+    for poll_id in (cloud, ranking, quiz, qa):
         act(admin, poll_id, "close")
     for ctx in phones:
         ctx.close()
