@@ -85,7 +85,7 @@ def new_poll(page: Page, question: str, kind: str, options: str = "", **fields) 
             field.fill(str(value))
     page.get_by_role("button", name="Gem").click()
     expect(page.locator(".flash-success")).to_contain_text("Afstemningen er gemt")
-    href = page.get_by_role("link", name=question, exact=True).get_attribute("href")
+    href = page.get_by_role("link", name=question, exact=True).last.get_attribute("href")
     return int(href.rstrip("/").rsplit("/", 1)[1])
 
 
