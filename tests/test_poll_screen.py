@@ -390,3 +390,29 @@ def test_the_sessions_solutions_show_once_per_join_page(app, client, world):  # 
     page = client.get(f"/j/{join_code(app)}").get_data(as_text=True)
     assert page.count("Løsningerne fra dette programpunkt") == 1
     assert page.count('id="poll-') >= 2
+
+
+def test_the_remote_steps_through_one_sessions_polls(app, organizer):
+    from datetime import UTC, datetime
+
+    from tests.support.factories import make_session
+
+    with app.app_context():
+        from eventhub.events.models import Event
+
+        event_id = db.session.scalar(select(Event.id))
+    session_id = make_session(app, event_id, "Keynote", datetime(2027, 3, 10, 9, tzinfo=UTC),
+                              datetime(2027, 3, 10, 10, tzinfo=UTC))
+    other = make_poll(app)
+    first = make_poll(app, session_id=session_id)
+    second = make_poll(app, session_id=session_id)
+    remote = organizer.get(f"/manage/e/dag/polls/remote?session={session_id}")
+    text = remote.get_data(as_text=True)
+    assert "Keynote" in text and f'name="session" value="{session_id}"' in text
+    for expected in (first, second, second):  # next stops at the session's last poll
+        organizer.post("/manage/e/dag/polls/remote/next", data={"session": session_id})
+        with app.app_context():
+            assert db.session.scalar(select(Screen.poll_id)) == expected
+    organizer.post("/manage/e/dag/polls/remote/previous", data={"session": session_id})
+    with app.app_context():
+        assert db.session.scalar(select(Screen.poll_id)) == first != other

@@ -44,15 +44,23 @@ def current_poll(event: Event, screen: Screen) -> Poll | None:
     return db.session.get(Poll, screen.poll_id) if screen.poll_id else None
 
 
-def command(actor, event: Event, name: str, poll_id: int | None = None) -> Screen:
-    """Carry out one remote command; only the event's organizers may."""
+def polls_in_order(event: Event, session_id: int | None = None) -> list[Poll]:
+    """The polls the remote steps through: the event's, or one session's, in order."""
+    polls = services.polls_of(event)
+    return [p for p in polls if p.session_id == session_id] if session_id else polls
+
+
+def command(actor, event: Event, name: str, poll_id: int | None = None,
+            session_id: int | None = None) -> Screen:
+    """Carry out one remote command; only the event's organizers may. Next and previous
+    step through the polls of ``session_id`` when given, else of the whole event."""
     require_role(actor, event, ORGANIZER)
     if name not in COMMANDS:
         raise ValidationError(_("Ukendt kommando."))
     screen = screen_of(event)
-    polls = services.polls_of(event)
+    polls = polls_in_order(event, session_id)
     if name == "show":
-        target = next((p for p in polls if p.id == poll_id), None)
+        target = next((p for p in services.polls_of(event) if p.id == poll_id), None)
         if target is None:
             raise NotFound(_("Afstemningen findes ikke."))
         screen.poll_id, screen.show_qr = target.id, False

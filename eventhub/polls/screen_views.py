@@ -14,6 +14,7 @@ from eventhub.polls import charts, screen, services
 from eventhub.polls.live import event_sse_response, join_url, notify_after_commit
 from eventhub.polls.models import KIND_LABELS, STATUS_LABELS
 from eventhub.polls.tally import snapshot
+from eventhub.programme.services import list_sessions
 from eventhub.transactions import attempt
 
 bp = staff_blueprint("poll_screen", __name__, "/manage/e/<slug>/polls")
@@ -65,11 +66,20 @@ def remote(slug: str):
     event = _event(slug)
     state = screen.screen_of(event)
     current = screen.current_poll(event, state)
+    sessions = [s for s in list_sessions(event)
+                if any(p.session_id == s.id for p in services.polls_of(event))]
+    session_id = _session_arg(request.args.get("session", ""), sessions)
     return render_template(
-        "polls/remote.html", event=event, state=state, polls=services.polls_of(event),
-        current=current, pending=services.pending(current) if current else [],
+        "polls/remote.html", event=event, state=state, current=current,
+        polls=screen.polls_in_order(event, session_id), sessions=sessions,
+        session_id=session_id, pending=services.pending(current) if current else [],
         snap=snapshot(current) if current else None, form=ActionForm(),
         kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+
+
+def _session_arg(raw: str, sessions) -> int | None:
+    """The programme session the remote is limited to (None: the whole event)."""
+    return next((s.id for s in sessions if str(s.id) == raw), None)
 
 
 @bp.post("/remote/<command>")
@@ -79,13 +89,15 @@ def command(slug: str, command: str):
     event = events.get_event(slug, current_user)
     raw = request.form.get("poll", "")
     target = int(raw) if raw.isdigit() else None
+    raw_session = request.form.get("session", "")
+    session_id = int(raw_session) if raw_session.isdigit() else None
     if request.accept_mimetypes.best == "application/json":
         with attempt() as failed:
-            state = screen.command(current_user, event, command, target)
+            state = screen.command(current_user, event, command, target, session_id)
         if failed:
             return jsonify(ok=False, error=failed.message), failed.error.status_code
         notify_after_commit(state.poll_id, event.id)
         return jsonify(ok=True, poll=state.poll_id, qr=state.show_qr)
-    state = screen.command(current_user, event, command, target)
+    state = screen.command(current_user, event, command, target, session_id)
     notify_after_commit(state.poll_id, event.id)
-    return redirect(url_for(".remote", slug=slug))
+    return redirect(url_for(".remote", slug=slug, session=session_id or None))
