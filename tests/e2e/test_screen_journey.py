@@ -175,6 +175,12 @@ def test_the_remote_moves_the_room_screen_while_two_phones_answer(browser, organ
         "button", name="Vis på skærmen").click()
     remote.get_by_role("button", name="Åbn afstemningen").click()
     expect(screen.locator(".screen-question")).to_have_text("Hvad mangler for at genbruge?")
+    expect(screen.get_by_text("Ingen svar endnu")).to_be_visible()  # the empty cloud
+    snap(screen, "room-wordcloud-empty-1920")
+    pages[0].goto(f"/j/{join}")
+    expect(pages[0].locator(f"#poll-{cloud}").get_by_text("Ingen svar endnu")).to_be_visible()
+    pages[0].locator(f"#poll-{cloud}").scroll_into_view_if_needed()
+    snap(pages[0], "phone-wordcloud-empty-390")
     answers = (["Manglende data", "Tid"], ["  manglende   DATA "])
     for page, entries in zip(pages, answers, strict=True):
         page.goto(f"/j/{join}")
