@@ -2,6 +2,7 @@
 stream held by the other (the production setup behind a proxy)."""
 
 import threading
+import time
 
 import pytest
 import redis
@@ -93,3 +94,11 @@ def test_a_page_stream_on_one_instance_hears_votes_and_openings_on_the_other(
         k == "state" and draft in d["polls"] for k, d in m))
     assert [d for k, d in opened if k == "state"][-1] == {"polls": [poll_id, draft]}
     response.close()
+    # Let the hub's ticker finish reading the event (its own database connection goes
+    # back to the pool) before the fixture disposes of the instances' engines.
+    hub = second.extensions["eventhub_poll_hub"]
+    for _ in range(50):
+        if not hub.events_dirty and not hub.dirty:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
