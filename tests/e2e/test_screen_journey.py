@@ -245,6 +245,12 @@ def test_the_remote_moves_the_room_screen_while_two_phones_answer(browser, organ
     expect(screen.locator("body")).to_have_class(re.compile("theme-light"))
     snap(screen, "room-quiz-light-1920")
     snap(remote, "remote-1280")
+    remote.set_viewport_size({"width": 390, "height": 844})
+    snap(remote, "remote-390")
+    overflow = remote.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "the remote scrolls sideways on a phone"
+    remote.set_viewport_size({"width": 1280, "height": 900})
 
     # 4. Q&A: a phone asks with its name; the remote sees it waiting (without a reload)
     # and approves it; the screen shows it then, without any controls.

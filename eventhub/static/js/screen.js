@@ -53,3 +53,11 @@ if (root) {
     }
   }, 500);
 }
+
+// "f" or a double click puts the screen into full screen (nothing to click on it).
+const whole = () => document.fullscreenElement ? document.exitFullscreen()
+  : document.documentElement.requestFullscreen?.();
+document.addEventListener("keydown", (event) => {
+  if (event.key === "f" && !event.ctrlKey && !event.metaKey && !event.altKey) whole();
+});
+document.addEventListener("dblclick", whole);
