@@ -349,6 +349,10 @@ POLLS = [
     ("Ét til tre ord: hvad skal der til for at en løsning spreder sig?", "wordcloud", [],
      "open", True, None),
     ("Spørgsmål til keynoten", "qa", [], "open", True, "Keynote"),
+    ("Hvilken løsning vil I genbruge først?", "ranking",
+     ["Skærmbesøg i hjemmeplejen", "Medicinrobot", "Sensorgulve"], "draft", False, None),
+    # A quiz: * marks the right answer.
+    ("Hvor mange kommuner har Danmark?", "quiz", ["5", "*98", "275"], "draft", False, None),
 ]
 
 
@@ -367,7 +371,9 @@ def load_polls(event: Event) -> None:
                     results_visible=visible, position=position,
                     session_id=session.id if session else None,
                     opened_at=utcnow() if status == "open" else None,
-                    options=[PollOption(label=label, position=i)
+                    time_limit=30 if kind == "quiz" else None,
+                    options=[PollOption(label=label.lstrip("*"), position=i,
+                                        correct=label.startswith("*"))
                              for i, label in enumerate(options, start=1)])
         db.session.add(poll)
         db.session.flush()

@@ -1,6 +1,8 @@
 """Publish/subscribe for live updates: in-process by default, Redis when configured.
 
-Messages are tiny "changed" signals on a channel (``poll:<id>``); whoever listens
+Messages are tiny "changed" signals on a channel (``poll:<id>`` when a poll's results
+change, ``event:<id>`` when a poll of the event opens or closes or the room's screen
+moves on); whoever listens
 computes the current state itself, so a lost or merged signal costs nothing.
 """
 
@@ -50,7 +52,7 @@ class RedisBroker(InProcessBroker):
     """Publishes through Redis; one listener thread per process fans messages out locally,
     so every app instance behind the proxy hears every vote."""
 
-    def __init__(self, pool, pattern: str = "poll:*") -> None:
+    def __init__(self, pool, patterns: tuple[str, ...] = ("poll:*", "event:*")) -> None:
         super().__init__()
         import redis
 
@@ -58,7 +60,7 @@ class RedisBroker(InProcessBroker):
         # publishes from many requests at once and waits for a free connection rather
         # than failing; the subscription holds one connection of it.
         self._redis = redis.Redis(connection_pool=pool)
-        self._pattern = pattern
+        self._patterns = patterns
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="redis-broker", daemon=True)
         self._thread.start()
@@ -74,7 +76,7 @@ class RedisBroker(InProcessBroker):
         while not self._stopped.is_set():
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.psubscribe(self._pattern)
+                pubsub.psubscribe(*self._patterns)
                 while not self._stopped.is_set():
                     item = pubsub.get_message(timeout=1.0)
                     if item and item.get("type") == "pmessage":

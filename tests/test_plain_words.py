@@ -29,7 +29,8 @@ PARTICIPANT = "mette.holm@aarhus.example.dk"
 # (titles, descriptions) or in correct prose: shown inside a sentence they are words,
 # shown alone they are still a finding (see raw_codes_in).
 WORDS = {
-    "da": {"data", "video", "case", "pitch", "pilot", "region", "workshop", "keynote"},
+    "da": {"data", "video", "case", "pitch", "pilot", "region", "workshop", "keynote",
+           "quiz"},
     "en": {"data", "video", "case", "pitch", "pilot", "region", "workshop", "keynote",
            "open", "closed", "draft", "new", "other", "company", "scale", "single",
            "multiple", "talk", "break", "ready", "idea", "operation", "use", "learn",
@@ -41,7 +42,8 @@ WORDS = {
            "checkin", "municipality", "knowledge", "considering", "piloting",
            "implemented", "scaled", "stopped", "wordcloud", "sent", "queued", "failed",
            "skipped", "proposed", "signed_up", "waiting", "copy", "adapted", "inspired",
-           "testing", "no", "time", "technology", "economy", "ownership"},
+           "testing", "no", "time", "technology", "economy", "ownership", "quiz", "ranking",
+           "always", "never", "voted", "revealed"},
 }
 # What demo participants typed that happens to be a code: a word in the word cloud.
 USER_WORDS = {"data"}
@@ -110,7 +112,8 @@ def _staff(app, email: str) -> Client:
 
 
 STARTS = {
-    "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/"],
+    "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/",
+                  f"/manage/e/{SLUG}/polls/remote", f"/manage/e/{SLUG}/polls/screen"],
     "manager": ["/manage/", f"/manage/e/{SLUG}", f"/manage/e/{SLUG}/followup/",
                 f"/e/{SLUG}", "/", "/community/", f"/manage/e/{SLUG}/registrations",
                 "/community/open-data/"],

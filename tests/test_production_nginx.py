@@ -165,6 +165,30 @@ def test_votes_through_nginx_reach_a_stream_read_through_nginx(app, stack):
     assert voted["a"] and voted["b"], f"all votes went to one instance: {voted}"
 
 
+def test_the_tls_server_speaks_http2_and_a_page_stream_runs_over_it(app, stack):
+    """Browsers get HTTP/2 on the TLS listener (ALPN), so a join page's stream and its
+    votes share one connection; the event stream answers through it."""
+    import socket
+    import ssl
+    import subprocess
+
+    nginx = stack["nginx"]
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(("127.0.0.1", nginx.tls_port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            assert tls.selected_alpn_protocol() == "h2"
+    make_event(app, "h2")
+    code = join_code(app)
+    url = f"https://127.0.0.1:{nginx.tls_port}/j/{code}/stream"
+    done = subprocess.run(["curl", "-sk", "--http2", "--max-time", "2", "-D", "-", url],
+                          capture_output=True, text=True)
+    assert done.stdout.startswith("HTTP/2 200"), done.stdout[:200]
+    assert "content-type: text/event-stream" in done.stdout.lower()
+    assert "event: state" in done.stdout
+
+
 def test_rate_limits_are_shared_through_redis(stack):
     redis.Redis.from_url(stack["redis_url"]).flushall()
     bases = [f"http://127.0.0.1:{stack[n].port}" for n in ("a", "b")]

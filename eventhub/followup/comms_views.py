@@ -93,7 +93,7 @@ def survey(slug: str):
         if failed:
             flash(failed.message, "error")
         else:
-            _notify_after_commit(mailing.survey_poll_ids(event))
+            _notify_after_commit(mailing.survey_poll_ids(event), event.id)
             flash(message, "success")
         return redirect(url_for(".survey", slug=slug))
     return render_template(
@@ -103,13 +103,15 @@ def survey(slug: str):
         ended=event.ends_at <= utcnow()), 422 if form.is_submitted() else 200
 
 
-def _notify_after_commit(poll_ids) -> None:
-    """Tell open phones that these polls changed, once the change is stored."""
+def _notify_after_commit(poll_ids, event_id: int) -> None:
+    """Tell open phones that these polls changed (and so which are open), once the
+    change is stored."""
     ids = list(poll_ids)
 
     def publish() -> None:
         for poll_id in ids:
             notify(poll_id)
+        notify(None, event_id)
 
     after_commit(publish)
 

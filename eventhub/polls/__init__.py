@@ -13,10 +13,12 @@ def init_app(app: Flask) -> None:
     """Join page, voting, presenter and result streams; panels on the event's pages;
     the polls' part of "my data"."""
     from eventhub.events.cloning import add_cloner
-    from eventhub.polls import cloning, manage_views, privacy, views
+    from eventhub.polls import cloning, manage_views, privacy, screen_views, views
 
     app.register_blueprint(views.bp)
+    app.add_template_filter(ranked)
     app.register_blueprint(manage_views.bp)
+    app.register_blueprint(screen_views.bp)
     hooks.add_panel(app, hooks.EVENT_PUBLIC,
                     hooks.Panel("polls/_event_panel.html", views.public_panel, 30))
     hooks.add_panel(app, hooks.EVENT_MANAGE,
@@ -27,6 +29,13 @@ def init_app(app: Flask) -> None:
     privacy.register(app)
     add_cloner(app, cloning.clone_polls, order=30)
     audit.add_action(app, "polls.delete", _l("Afstemning slettet"), _deleted)
+
+
+def ranked(order: list[int], options: list) -> list:
+    """A ranking's options in the voter's order (their stored ballot), else as written."""
+    by_id = {o.id: o for o in options}
+    first = [by_id[i] for i in order if i in by_id]
+    return first + [o for o in options if o not in first]
 
 
 def _deleted(target: str) -> str:

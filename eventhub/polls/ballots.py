@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
@@ -57,6 +58,8 @@ from eventhub.polls.models import (
     APPROVED,
     MULTIPLE,
     OPEN,
+    QUIZ,
+    RANKING,
     SCALE,
     SINGLE,
     WORDCLOUD,
@@ -93,8 +96,70 @@ def clean(poll: Poll, raw: list[str]) -> Any:
         return _options(poll, parse_choices(raw))
     if poll.kind == SCALE:
         return _scale(poll, parse_choices(raw))
-    answer = _text(raw)
-    return _words(poll, answer) if poll.kind == WORDCLOUD else answer
+    if poll.kind == RANKING:
+        return _ranking(poll, raw)
+    if poll.kind == QUIZ:
+        return _quiz_choice(poll, raw)
+    if poll.kind == WORDCLOUD:
+        return _phrases(poll, raw)
+    return _text(raw)
+
+
+def _ranking(poll: Poll, raw: list[str]) -> list[int]:
+    """Every item of the poll exactly once, in the voter's order (first = best)."""
+    try:
+        order = [int(v) for v in raw]
+    except ValueError:
+        order = None
+    ids = [o.id for o in poll.options]
+    if order is None or not set(order) <= set(ids):
+        raise ValidationError(_("Ranger kun punkterne på listen."))
+    if len(set(order)) != len(order):
+        raise ValidationError(_("Hvert punkt må kun stå én gang i din rækkefølge."))
+    if len(order) != len(ids):
+        raise ValidationError(_("Placér alle %(n)d punkter i din rækkefølge.", n=len(ids)))
+    return order
+
+
+def _quiz_choice(poll: Poll, raw: list[str]) -> int:
+    """One of the quiz question's answers."""
+    chosen = parse_choices(raw)
+    if not chosen:
+        raise ValidationError(_("Vælg et svar."))
+    if len(chosen) != 1 or chosen[0] not in {o.id for o in poll.options}:
+        raise ValidationError(_("Vælg ét af svarene."))
+    return chosen[0]
+
+
+def phrase(entry: str) -> str:
+    """A word-cloud entry as it is counted: lower case, single spaces."""
+    return " ".join(WORD_RE.findall(entry.casefold()))
+
+
+def _phrases(poll: Poll, raw: list[str]) -> list[str]:
+    """Word cloud: 1 … ``max_entries`` entries of one to three words each; an entry stays
+    one phrase ("Manglende data" is one entry, not two); none with a banned word."""
+    limit = max(1, min(poll.max_entries or 1, 5))
+    if not raw:
+        raise ValidationError(_("Skriv dit svar."))
+    if len(raw) > limit:
+        raise ValidationError(ngettext("Du kan give højst %(num)d svar.",
+                                       "Du kan give højst %(num)d svar.", limit))
+    entries: list[str] = []
+    banned = set(poll.banned_words or [])
+    for entry in raw:
+        if len(entry) > MAX_TEXT:
+            raise ValidationError(_("Svaret er for langt (højst %(n)d tegn).", n=MAX_TEXT))
+        words = phrase(entry).split(" ")
+        if not entry.strip() or not words[0] or len(words) > 3:
+            raise ValidationError(_("Skriv ét til tre ord i hvert svar."))
+        if any(len(w) > 40 for w in words):
+            raise ValidationError(_("Ordene er for lange."))
+        if any(w in banned for w in words) or " ".join(words) in banned:
+            raise ValidationError(_("Det ord kan ikke bruges her. Prøv et andet."))
+        if " ".join(words) not in entries:
+            entries.append(" ".join(words))
+    return entries
 
 
 def _options(poll: Poll, chosen: list[int] | None) -> list[int]:
@@ -128,19 +193,6 @@ def _text(raw: list[str]) -> str:
     if len(answer) > MAX_TEXT:
         raise ValidationError(_("Svaret er for langt (højst %(n)d tegn).", n=MAX_TEXT))
     return answer
-
-
-def _words(poll: Poll, answer: str) -> list[str]:
-    """Word cloud: one to three words, none too long, none of the poll's banned words."""
-    words = [w.casefold() for w in WORD_RE.findall(answer)]
-    if not 1 <= len(words) <= 3:
-        raise ValidationError(_("Skriv ét til tre ord."))
-    if any(len(w) > 40 for w in words):
-        raise ValidationError(_("Ordene er for lange."))
-    banned = set(poll.banned_words or [])
-    if any(w in banned for w in words):
-        raise ValidationError(_("Det ord kan ikke bruges her. Prøv et andet."))
-    return words
 
 
 # The quick vote ------------------------------------------------------------------------

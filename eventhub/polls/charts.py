@@ -15,6 +15,8 @@ LABEL_W = 280
 def chart_for(snap: dict[str, Any], title: str) -> Markup | None:
     """The chart that fits a snapshot: bars for choices and scales, a cloud for words,
     none for text, Q&A or hidden results."""
+    if "ranking" in snap:
+        return ranking_chart(snap, title)
     if "options" in snap:
         return bar_chart(snap, title)
     if "words" in snap:
@@ -22,9 +24,18 @@ def chart_for(snap: dict[str, Any], title: str) -> Markup | None:
     return None
 
 
-def bar_chart(snap: dict[str, Any], title: str) -> Markup:
+def ranking_chart(snap: dict[str, Any], title: str) -> Markup:
+    """A ranking's points as bars, best first."""
+    rows = [{"id": r["id"], "label": r["label"], "count": r["points"], "percent": 0}
+            for r in snap.get("ranking", [])]
+    return bar_chart({"options": rows}, title, value=lambda o: f'{o["count"]} p')
+
+
+def bar_chart(snap: dict[str, Any], title: str, value=None) -> Markup:
     """Horizontal bars with counts and percentages; aria-hidden (the table speaks)."""
+    value = value or (lambda o: f'{o["count"]} ({o["percent"]} %)')
     options = snap.get("options", [])
+    right = set(snap.get("correct") or [])  # a quiz's right answer, once revealed
     height = max(len(options), 1) * (BAR_HEIGHT + GAP) + GAP
     top = max([o["count"] for o in options] + [1])
     rows = []
@@ -34,11 +45,12 @@ def bar_chart(snap: dict[str, Any], title: str) -> Markup:
         rows.append(
             f'<g class="bar" data-option="{option["id"]}">'
             f'<text x="{LABEL_W - 10}" y="{y + BAR_HEIGHT * 0.68:.0f}" text-anchor="end" '
-            f'class="bar-label">{escape(_clip(option["label"], 26))}</text>'
+            f'class="bar-label">{"✓ " if option["id"] in right else ""}'
+            f'{escape(_clip(option["label"], 26))}</text>'
             f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR_HEIGHT}" rx="4" '
             f'class="bar-fill"/>'
             f'<text x="{LABEL_W + width + 8}" y="{y + BAR_HEIGHT * 0.68:.0f}" '
-            f'class="bar-value">{option["count"]} ({option["percent"]} %)</text></g>')
+            f'class="bar-value">{escape(value(option))}</text></g>')
     return Markup(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-hidden="true" '
         f'data-bar-space="{WIDTH - LABEL_W - 130}" '

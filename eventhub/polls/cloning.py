@@ -11,7 +11,8 @@ from eventhub.polls.models import CLOSED, Poll, PollOption
 
 # A poll's settings; status, times and everything voters gave are not copied.
 POLL_FIELDS = ("question", "kind", "audience", "results_visible", "allow_change",
-               "max_choices", "scale_min", "scale_max", "position")
+               "max_choices", "scale_min", "scale_max", "position", "results_mode",
+               "max_entries", "qa_names", "time_limit")
 
 
 def clone_polls(context: CloneContext) -> None:
@@ -22,7 +23,8 @@ def clone_polls(context: CloneContext) -> None:
         copy = Poll(event_id=context.target.id, session_id=sessions.get(poll.session_id),
                     status=CLOSED, banned_words=list(poll.banned_words or []),
                     **{name: getattr(poll, name) for name in POLL_FIELDS})
-        copy.options = [PollOption(label=o.label, position=o.position) for o in poll.options]
+        copy.options = [PollOption(label=o.label, position=o.position, correct=o.correct)
+                        for o in poll.options]
         db.session.add(copy)
         db.session.flush()
         polls[poll.id] = copy.id

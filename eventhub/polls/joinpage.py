@@ -23,13 +23,15 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from eventhub.errors import NotFound
 from eventhub.events import hooks
 from eventhub.events.models import Event
+from eventhub.events.services import is_staff
 from eventhub.extensions import db
 from eventhub.forms import ActionForm
 from eventhub.polls import charts, services, voters
-from eventhub.polls.models import KIND_LABELS, MULTIPLE, OPEN, SINGLE, Poll
-from eventhub.polls.tally import etag_of, public_view, snapshot
+from eventhub.polls.models import KIND_LABELS, OPEN, OPTION_KINDS, Poll
+from eventhub.polls.tally import RESULT_KEYS, etag_of, public_view, snapshot
 
 
 class Recent:
@@ -73,12 +75,26 @@ _OPEN_POLLS = (select(Poll).join(Event, Poll.event_id == Event.id)
                .order_by(Poll.position, Poll.id))
 
 
+def event_for_join(code: str) -> Event:
+    """The event of a join code: a public one, or a draft for its staff to preview
+    (under the preview banner); a 404 for anyone else."""
+    try:
+        return services.event_by_join_code(code)
+    except NotFound:
+        event = db.session.scalar(select(Event).where(Event.join_code == (code or "").upper()))
+        if event is None or not is_staff(current_user, event):
+            raise
+        return event
+
+
 def open_polls(code: str) -> tuple[Event, list[Poll]]:
     """(event, its open polls with their options) in one round trip; when no poll is
-    open, the event alone (``services.event_by_join_code``: a 404 for an unknown code)."""
+    open, the event alone (a 404 for an unknown code or someone else's draft)."""
     polls = list(db.session.scalars(_OPEN_POLLS, {"code": (code or "").upper()}).unique())
-    if not polls or not polls[0].event.is_public:
-        return services.event_by_join_code(code), []
+    if not polls:
+        return event_for_join(code), []
+    if not polls[0].event.is_public:
+        return event_for_join(code), polls
     return polls[0].event, polls
 
 
@@ -90,7 +106,7 @@ def page(event: Event, polls: list[Poll], voter_id: str) -> str:
     if html is None:
         html = render_template("polls/join.html", event=event, polls=shown,
                                kind_labels=KIND_LABELS, form=_SlotForm(),
-                               vote_token=VOTE_TOKEN_SLOT)
+                               vote_token=VOTE_TOKEN_SLOT, panels=_panels_once(shown))
         if key is not None:
             join_pages.put(key, html)
     if CSRF_SLOT in html:  # the visitor's own CSRF field (made only when the page has one)
@@ -102,10 +118,27 @@ def _shown(poll: Poll, event: Event) -> dict:
     """What the page shows of one poll: its public snapshot, chart, the visitor's vote."""
     snap = public_view(snapshot(poll))
     etag = etag_of(snap)
-    return {"poll": poll, "snap": snap, "etag": etag,
-            "mine": services.my_vote(poll, voters.voter_key_or_none(poll, event)),
+    mine = services.my_vote(poll, voters.voter_key_or_none(poll, event))
+    if snap.get("after_vote") and mine is None:  # results once this phone has answered
+        snap = {k: v for k, v in snap.items() if k not in RESULT_KEYS} | {"hidden": True}
+    return {"poll": poll, "snap": snap, "etag": etag, "mine": mine,
             "chart": _chart(poll, snap, etag),
             "panels": hooks.render_panels(hooks.POLL, poll, event)}
+
+
+def _panels_once(shown: list[dict]) -> list[tuple[str, dict]]:
+    """The polls' panels (such as the session's solutions), each once per page: two
+    polls of one session show its solutions once (panels alike but for the poll they
+    were made for, and their own form, are one)."""
+    panels: list[tuple[str, dict]] = []
+    seen: list[tuple[str, dict]] = []
+    for item in shown:
+        for template, context in item["panels"]:
+            key = (template, {k: v for k, v in context.items() if k not in ("poll", "form")})
+            if key not in seen:
+                seen.append(key)
+                panels.append((template, context))
+    return panels
 
 
 def _cache_key(event: Event, shown: list[dict]) -> tuple | None:
@@ -121,9 +154,10 @@ def _cache_key(event: Event, shown: list[dict]) -> tuple | None:
 def _poll_shape(poll: Poll) -> tuple:
     """What the join page shows of a poll besides its snapshot."""
     options = tuple((o.id, o.label) for o in poll.options) \
-        if poll.kind in (SINGLE, MULTIPLE) else ()
+        if poll.kind in OPTION_KINDS else ()
     return (poll.id, poll.kind, poll.question, poll.status, poll.max_choices,
-            poll.allow_change, poll.scale_min, poll.scale_max, options)
+            poll.allow_change, poll.scale_min, poll.scale_max, options, poll.max_entries,
+            poll.qa_names, poll.time_limit, poll.opened_at, poll.results_mode)
 
 
 def _chart(poll: Poll, snap: dict, etag: str):

@@ -13,20 +13,35 @@ from eventhub.realtime import broker
 from eventhub.transactions import after_commit
 
 
-def notify(poll_id: int) -> None:
+def notify(poll_id: int | None, event_id: int | None = None) -> None:
     """Tell every instance that this poll's results changed (call it once the change is
-    committed; inside a request, ``notify_after_commit`` does the waiting)."""
-    broker().publish(f"poll:{poll_id}", "changed")
+    committed; inside a request, ``notify_after_commit`` does the waiting). With
+    ``event_id``: the event's open polls or its room screen changed too (a poll opened
+    or closed, the remote moved the screen), so every page of the event looks again."""
+    if poll_id is not None:
+        broker().publish(f"poll:{poll_id}", "changed")
+    if event_id is not None:
+        broker().publish(f"event:{event_id}", "changed")
 
 
-def notify_after_commit(poll_id: int) -> None:
+def notify_after_commit(poll_id: int | None, event_id: int | None = None) -> None:
     """``notify`` once the request's work is stored; nothing when it is rolled back."""
-    after_commit(partial(notify, poll_id))
+    after_commit(partial(notify, poll_id, event_id))
 
 
 def join_url(event) -> str:
     """The full address phones open to join the event's polls (printed, and in the QR)."""
     return current_app.config["BASE_URL"] + url_for("polls.join", code=event.join_code)
+
+
+def event_sse_response(event_id: int, public: bool) -> Response:
+    """The one stream of a page: every open poll of the event (see ``stream``)."""
+    poll_hub = stream.hub()
+    db.session.remove()
+    limit = current_app.config.get("SSE_MAX_SECONDS")
+    return Response(stream.page_stream(poll_hub, event_id, public, limit),
+                    mimetype="text/event-stream", direct_passthrough=True,
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 def sse_response(poll_id: int, public: bool) -> Response:

@@ -46,7 +46,7 @@ def index(slug: str):
     event = _event(slug)
     polls = services.polls_of(event)
     return render_template("polls/manage_index.html", event=event, polls=polls,
-                           counts={p.id: services.vote_count(p) for p in polls},
+                           counts={p.id: services.answers_count(p) for p in polls},
                            kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
                            form=ActionForm(), join_url=join_url(event))
 
@@ -55,11 +55,13 @@ def _poll_form(event, poll=None) -> PollForm:
     if request.method == "GET" and poll is not None:
         form = PollForm(data={
             "question": poll.question, "kind": poll.kind,
-            "options": "\n".join(o.label for o in poll.options),
+            "options": "\n".join(("*" if o.correct else "") + o.label for o in poll.options),
             "max_choices": poll.max_choices, "scale_min": poll.scale_min,
             "scale_max": poll.scale_max, "banned_words": ", ".join(poll.banned_words or []),
             "session_id": str(poll.session_id or ""), "audience": poll.audience,
-            "allow_change": poll.allow_change, "results_visible": poll.results_visible})
+            "allow_change": poll.allow_change, "results_visible": poll.results_visible,
+            "results_mode": poll.results_mode, "max_entries": poll.max_entries,
+            "qa_names": poll.qa_names, "time_limit": poll.time_limit})
     else:
         form = PollForm()
     form.session_id.choices = [("", _("Ingen"))] + [
@@ -80,12 +82,15 @@ def _edit(slug: str, poll_id: int | None):
             audience=form.audience.data, allow_change=form.allow_change.data,
             results_visible=form.results_visible.data,
             banned_words=(form.banned_words.data or "").split(","),
-            session_id=int(form.session_id.data) if form.session_id.data else None)
+            session_id=int(form.session_id.data) if form.session_id.data else None,
+            results_mode=form.results_mode.data,
+            max_entries=form.max_entries.data if form.max_entries.data is not None else 1,
+            qa_names=form.qa_names.data, time_limit=form.time_limit.data)
         with attempt(ValidationError) as failed:
             services.save_poll(current_user, event, data, poll)
         if not failed:
             if poll is not None:
-                notify_after_commit(poll_id)
+                notify_after_commit(poll_id, event.id)
             flash(_("Afstemningen er gemt."), "success")
             return redirect(url_for(".index", slug=slug))
         target = form[failed.error.field] if failed.error.field in form else form.question
@@ -143,7 +148,7 @@ def act(slug: str, poll_id: int, action: str):
         return redirect(url_for(".edit", slug=slug, poll_id=copy.id))
     else:
         abort(404)
-    notify_after_commit(poll_id)
+    notify_after_commit(poll_id, event.id)
     if request.accept_mimetypes.best == "application/json":
         return {"ok": True, "status": poll.status, "results_visible": poll.results_visible}
     return redirect(safe_next_url(request.form.get("back")) or url_for(".index", slug=slug))
@@ -198,25 +203,60 @@ def moderate(slug: str, poll_id: int, item_id: int, action: str):
     else:
         services.moderate_question(current_user, event, poll, item_id, action)
     notify_after_commit(poll_id)
-    return redirect(url_for(".moderate_page", slug=slug, poll_id=poll_id))
+    return redirect(safe_next_url(request.form.get("back"))
+                    or url_for(".moderate_page", slug=slug, poll_id=poll_id))
 
 
-def _export_rows(event) -> list[list[str]]:
+def _export_rows(event, polls=None) -> list[list[str]]:
     rows = [[_("Afstemning"), _("Type"), _("Svar"), _("Antal")]]
-    for poll in services.polls_of(event):
-        snap = snapshot(poll)
-        kind = str(KIND_LABELS[poll.kind])
-        for option in snap.get("options", []):
-            rows.append([poll.question, kind, option["label"], str(option["count"])])
-        for word in snap.get("words", []):
-            rows.append([poll.question, kind, word["word"], str(word["count"])])
-        for text in snap.get("texts", []):
-            rows.append([poll.question, kind, text["text"], "1"])
-        for question in snap.get("questions", []):
-            rows.append([poll.question, kind, question["text"], str(question["upvotes"])])
-        if "average" in snap and snap["average"] is not None:
-            rows.append([poll.question, kind, _("Gennemsnit"), str(snap["average"])])
+    for poll in services.polls_of(event) if polls is None else polls:
+        rows += _poll_rows(poll)
     return rows
+
+
+def _poll_rows(poll) -> list[list[str]]:
+    """A poll's results as rows: (question, kind, answer, count or points)."""
+    snap, kind, rows = snapshot(poll), str(KIND_LABELS[poll.kind]), []
+    for option in snap.get("options", []):
+        mark = " ✓" if option["id"] in snap.get("correct", []) else ""
+        rows.append([poll.question, kind, option["label"] + mark, str(option["count"])])
+    for item in snap.get("ranking", []):
+        rows.append([poll.question, kind, item["label"], _("%(n)d point, gns. plads %(avg)s",
+                                                           n=item["points"],
+                                                           avg=item["average"] or "–")])
+    for word in snap.get("words", []):
+        rows.append([poll.question, kind, word["word"], str(word["count"])])
+    for text in snap.get("texts", []):
+        rows.append([poll.question, kind, text["text"], "1"])
+    for question in snap.get("questions", []):
+        rows.append([poll.question, kind, question["text"], str(question["upvotes"])])
+    if "average" in snap and snap["average"] is not None:
+        rows.append([poll.question, kind, _("Gennemsnit"), str(snap["average"])])
+    return rows
+
+
+@bp.get("/<int:poll_id>/export.<fmt>")
+def export_poll(slug: str, poll_id: int, fmt: str):
+    """One poll's results during the event: CSV, Excel or PDF."""
+    from eventhub.registration.exports import to_csv, to_xlsx
+
+    event = _event(slug)
+    poll = services.get_poll(event, poll_id)
+    name = f"afstemning-{poll.id}"
+    if fmt == "csv":
+        body, mimetype = to_csv(_export_rows(event, [poll])), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body = to_xlsx(_export_rows(event, [poll]), _("Afstemning"))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "pdf":
+        html = render_template("pdf/polls.html", event=event, kind_labels=KIND_LABELS,
+                               results=[{"poll": poll, **_results(poll)}])
+        body, mimetype = render_pdf(html), "application/pdf"
+    else:
+        abort(404)
+    audit.record(current_user, event, "polls.export", fmt.upper())
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 @bp.get("/export.csv")

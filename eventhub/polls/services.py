@@ -18,20 +18,24 @@ from eventhub.errors import Conflict, DomainError, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
-from eventhub.polls import ballots
+from eventhub.polls import ballots, quiz
 from eventhub.polls.ballots import MAX_TEXT
 from eventhub.polls.models import (
+    AFTER_VOTE,
     APPROVED,
     CLOSED,
     DRAFT,
     MULTIPLE,
     OPEN,
     OPEN_TEXT,
+    OPTION_KINDS,
     PENDING,
     POLL_KINDS,
     QA,
+    QUIZ,
+    RESULTS_MODES,
     SCALE,
-    SINGLE,
+    WORDCLOUD,
     Poll,
     PollOption,
     QAQuestion,
@@ -64,6 +68,10 @@ class PollData:
     results_visible: bool = False
     banned_words: list[str] = field(default_factory=list)
     session_id: int | None = None
+    results_mode: str = AFTER_VOTE
+    max_entries: int = 1
+    qa_names: bool = False
+    time_limit: int | None = None
 
 
 # Reading ------------------------------------------------------------------------------
@@ -115,7 +123,8 @@ def save_poll(actor, event: Event, data: PollData, poll: Poll | None = None) -> 
     elif poll.event_id != event.id:
         raise NotFound(_("Afstemningen findes ikke."))
     voted = poll.id is not None and vote_count(poll) > 0
-    if voted and (data.kind != poll.kind or options != [o.label for o in poll.options]):
+    labels, correct = _quiz_marks(data.kind, options)
+    if voted and (data.kind != poll.kind or labels != [o.label for o in poll.options]):
         raise ValidationError(_("Der er allerede stemt. Nulstil afstemningen for at ændre "
                                 "type eller svarmuligheder."), "options")
     poll.question, poll.kind, poll.session_id = question, data.kind, data.session_id
@@ -124,9 +133,10 @@ def save_poll(actor, event: Event, data: PollData, poll: Poll | None = None) -> 
     poll.audience = data.audience if data.audience in ("anyone", "registered") else "anyone"
     poll.allow_change, poll.results_visible = data.allow_change, data.results_visible
     poll.banned_words = sorted({w.strip().casefold() for w in data.banned_words if w.strip()})
+    _apply_settings(poll, data)
     if not voted:
-        poll.options = [PollOption(label=label, position=i)
-                        for i, label in enumerate(options, start=1)]
+        poll.options = [PollOption(label=label, position=i, correct=i - 1 in correct)
+                        for i, label in enumerate(labels, start=1)]
     db.session.flush()
     return poll
 
@@ -150,7 +160,7 @@ def _clean_options(data: PollData) -> list[str]:
         label = " ".join(str(label).split())[:200]
         if label and label not in options:
             options.append(label)
-    if data.kind in (SINGLE, MULTIPLE) and len(options) < 2:
+    if data.kind in OPTION_KINDS and len(options) < 2:
         raise ValidationError(_("Skriv mindst to svarmuligheder, én pr. linje."), "options")
     if data.kind == MULTIPLE and data.max_choices is not None and not (
             1 <= data.max_choices <= len(options)):
@@ -159,6 +169,34 @@ def _clean_options(data: PollData) -> list[str]:
     if data.kind == SCALE and not (0 <= data.scale_min < data.scale_max <= 10):
         raise ValidationError(_("Skalaen skal gå fra 0 eller 1 op til højst 10."), "scale_max")
     return options
+
+
+def _quiz_marks(kind: str, options: list[str]) -> tuple[list[str], set[int]]:
+    """Quiz options are written with a * before the right answer: (labels, right ones)."""
+    if kind != QUIZ:
+        return options, set()
+    labels = [o.lstrip("*").strip() for o in options]
+    correct = {i for i, o in enumerate(options) if o.startswith("*")}
+    if len(correct) != 1:
+        raise ValidationError(_("Markér præcis ét rigtigt svar med * foran."), "options")
+    return labels, correct
+
+
+def _apply_settings(poll: Poll, data: PollData) -> None:
+    """Results visibility and the settings of word clouds, Q&A and quizzes."""
+    if data.results_mode not in RESULTS_MODES:
+        raise ValidationError(_("Vælg, hvornår telefonerne ser resultatet."), "results_mode")
+    if data.kind == WORDCLOUD and not 1 <= (data.max_entries or 0) <= 5:
+        raise ValidationError(_("Hver deltager kan give 1 til 5 svar."), "max_entries")
+    if data.kind == QUIZ and data.time_limit is not None and not 5 <= data.time_limit <= 600:
+        raise ValidationError(_("Tidsgrænsen skal være mellem 5 og 600 sekunder."),
+                              "time_limit")
+    poll.results_mode = data.results_mode
+    poll.max_entries = data.max_entries if data.kind == WORDCLOUD else 1
+    poll.qa_names = data.qa_names if data.kind == QA else False
+    poll.time_limit = data.time_limit if data.kind == QUIZ else None
+    if data.kind == QUIZ:
+        poll.allow_change = False  # the points depend on the first answer's moment
 
 
 def _new_poll(event: Event) -> Poll:
@@ -233,15 +271,19 @@ def duplicate(actor, event: Event, poll: Poll) -> Poll:
         options=[o.label for o in poll.options], max_choices=poll.max_choices,
         scale_min=poll.scale_min, scale_max=poll.scale_max, audience=poll.audience,
         allow_change=poll.allow_change, results_visible=poll.results_visible,
-        banned_words=list(poll.banned_words or []), session_id=poll.session_id)
+        banned_words=list(poll.banned_words or []), session_id=poll.session_id,
+        results_mode=poll.results_mode, max_entries=poll.max_entries, qa_names=poll.qa_names,
+        time_limit=poll.time_limit)
+    if poll.kind == QUIZ:
+        data.options = [("*" if o.correct else "") + o.label for o in poll.options]
     return save_poll(actor, event, data)
 
 
 # Voting --------------------------------------------------------------------------------
 
 
-def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None = None
-         ) -> int | None:
+def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None = None,
+         nickname: str = "") -> int | None:
     """Cast (or, where allowed, change) a vote; the new row's id, None when changed.
 
     One INSERT … ON CONFLICT DO NOTHING: the unique (poll, voter) index decides, so two
@@ -253,6 +295,8 @@ def vote(poll: Poll, voter_key: str, raw: list[str], registration_id: int | None
     if poll.kind == QA:
         raise ValidationError(_("Stil dit spørgsmål i feltet til spørgsmål."))
     value = ballots.clean(poll, raw)
+    if poll.kind == QUIZ:
+        value = quiz.score(poll, value, nickname)
     status = PENDING if poll.kind == OPEN_TEXT else APPROVED
     insert = sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else pg_insert
     inserted = db.session.execute(
@@ -308,8 +352,9 @@ def moderate_text(actor, event: Event, poll: Poll, vote_id: int, approve: bool) 
 # Q&A ---------------------------------------------------------------------------------------
 
 
-def ask(poll: Poll, voter_key: str, text: str) -> QAQuestion:
-    """A question from the audience, waiting for a moderator."""
+def ask(poll: Poll, voter_key: str, text: str, author: str = "") -> QAQuestion:
+    """A question from the audience, waiting for a moderator; with the asker's name
+    only when they gave it and the poll allows names."""
     if poll.kind != QA:
         raise ValidationError(_("Her kan man ikke stille spørgsmål."))
     if poll.status != OPEN:
@@ -319,7 +364,8 @@ def ask(poll: Poll, voter_key: str, text: str) -> QAQuestion:
         raise ValidationError(_("Skriv dit spørgsmål."))
     if len(text) > MAX_TEXT:
         raise ValidationError(_("Spørgsmålet er for langt (højst %(n)d tegn).", n=MAX_TEXT))
-    question = QAQuestion(poll_id=poll.id, voter_key=voter_key, text=text)
+    name = " ".join((author or "").split())[:80] if poll.qa_names else ""
+    question = QAQuestion(poll_id=poll.id, voter_key=voter_key, text=text, author=name or None)
     db.session.add(question)
     db.session.flush()
     return question

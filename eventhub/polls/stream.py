@@ -12,6 +12,15 @@ most every ``public_interval`` (0.5 s), and never a snapshot older than a vote t
 is waiting to be counted. A room of 2000 phones then costs half the writes, CPU that
 the votes themselves need, while the projector stays as lively as before; a phone
 still has the final tally about half a second after the last vote.
+
+One stream per page: a join page (and the room's screen) follows every open poll of its
+event over a single stream (``page_stream``), so a phone holds one connection however
+many polls are open. The hub keeps a ``_Group`` per event and audience: the event's open
+polls (each watched once for the whole group, with the same coalescing as a single
+poll's stream) and a "state" message that names them (and, for staff, what the room's
+screen shows). ``event:<id>`` on the broker says a poll opened or closed or the screen
+moved; the ticker then reads the event's open polls again and announces them, so pages
+add and remove polls without a reload.
 """
 
 from __future__ import annotations
@@ -68,6 +77,23 @@ class _Channel:
         return fired
 
 
+class _Group:
+    """The open polls of one event for one audience, and the streams that follow them
+    (woken like a channel's streams: ``published`` is set once and replaced)."""
+
+    __slots__ = ("event_id", "audience", "published", "polls", "state")
+
+    def __init__(self, event_id: int, audience: str) -> None:
+        self.event_id, self.audience = event_id, audience
+        self.published = threading.Event()
+        self.polls: tuple[int, ...] = ()
+        self.state: tuple[int, bytes] | None = None  # (version, SSE "state" message)
+
+    def beat(self) -> threading.Event:
+        fired, self.published = self.published, threading.Event()
+        return fired
+
+
 class PollHub:
     def __init__(self, app: Flask, interval: float = 0.25,
                  public_interval: float = 0.5) -> None:
@@ -80,46 +106,94 @@ class PollHub:
         self.dirty: set[int] = set()
         self.channels: dict[int, dict[str, _Channel]] = {}
         self.failing: set[int] = set()  # polls whose last snapshot failed
+        self.groups: dict[tuple[int, str], _Group] = {}
+        self.group_watchers: Counter[tuple[int, str]] = Counter()
+        self.events_dirty: set[int] = set()
         self._thread: threading.Thread | None = None
 
     # Streams ------------------------------------------------------------------------
 
     def watch(self, poll_id: int) -> None:
-        from eventhub.realtime import InProcessBroker
 
-        broker: InProcessBroker = self.app.extensions["eventhub_broker"]
         # (Un)subscribing under the hub's lock: a last stream leaving while a first one
         # arrives must not leave the poll unsubscribed. It cannot deadlock: the broker
         # calls listeners (``on_message``) after releasing its own lock.
         with self.lock:
-            self.watchers[poll_id] += 1
-            first = self.watchers[poll_id] == 1
-            if first:
-                self.channels[poll_id] = {FULL: _Channel(self.interval),
-                                          PUBLIC: _Channel(self.public_interval)}
-                # Subscribed before the first snapshot is read, so no vote falls between.
-                broker.subscribe(f"poll:{poll_id}", self.on_message)
-            if first or self.channels[poll_id][FULL].current is None:
-                self.dirty.add(poll_id)
-                self.signalled.notify()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="poll-hub",
-                                                daemon=True)
-                self._thread.start()
+            self._watch(poll_id)
+            self._start()
 
     def unwatch(self, poll_id: int) -> None:
-        broker = self.app.extensions["eventhub_broker"]
         with self.lock:
-            self.watchers[poll_id] -= 1
-            if self.watchers[poll_id] <= 0:
-                del self.watchers[poll_id]
-                self.channels.pop(poll_id, None)
-                self.dirty.discard(poll_id)
-                broker.unsubscribe(f"poll:{poll_id}", self.on_message)
+            self._unwatch(poll_id)
+
+    def _start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="poll-hub", daemon=True)
+            self._thread.start()
+
+    def _watch(self, poll_id: int) -> None:
+        """(under the lock)"""
+        self.watchers[poll_id] += 1
+        first = self.watchers[poll_id] == 1
+        if first:
+            self.channels[poll_id] = {FULL: _Channel(self.interval),
+                                      PUBLIC: _Channel(self.public_interval)}
+            # Subscribed before the first snapshot is read, so no vote falls between.
+            self.app.extensions["eventhub_broker"].subscribe(f"poll:{poll_id}",
+                                                             self.on_message)
+        if first or self.channels[poll_id][FULL].current is None:
+            self.dirty.add(poll_id)
+            self.signalled.notify()
+
+    def _unwatch(self, poll_id: int) -> None:
+        """(under the lock)"""
+        self.watchers[poll_id] -= 1
+        if self.watchers[poll_id] <= 0:
+            del self.watchers[poll_id]
+            self.channels.pop(poll_id, None)
+            self.dirty.discard(poll_id)
+            self.app.extensions["eventhub_broker"].unsubscribe(f"poll:{poll_id}",
+                                                               self.on_message)
+
+    def watch_event(self, event_id: int, audience: str) -> _Group:
+        """Follow every open poll of an event (one stream of a page)."""
+        key = (event_id, audience)
+        with self.lock:
+            self.group_watchers[key] += 1
+            group = self.groups.get(key)
+            if group is None:
+                group = self.groups[key] = _Group(event_id, audience)
+                if not any(e == event_id for e, _a in self.groups if (e, _a) != key):
+                    self.app.extensions["eventhub_broker"].subscribe(
+                        f"event:{event_id}", self.on_message)
+                self.events_dirty.add(event_id)
+                self.signalled.notify()
+            self._start()
+            return group
+
+    def unwatch_event(self, event_id: int, audience: str) -> None:
+        key = (event_id, audience)
+        with self.lock:
+            self.group_watchers[key] -= 1
+            if self.group_watchers[key] > 0:
+                return
+            del self.group_watchers[key]
+            group = self.groups.pop(key, None)
+            for poll_id in group.polls if group else ():
+                self._unwatch(poll_id)
+            if not any(e == event_id for e, _a in self.groups):
+                self.events_dirty.discard(event_id)
+                self.app.extensions["eventhub_broker"].unsubscribe(
+                    f"event:{event_id}", self.on_message)
 
     def on_message(self, channel: str, message: str) -> None:
-        poll_id = int(channel.rsplit(":", 1)[1])
+        kind, _sep, number = channel.rpartition(":")
         with self.lock:
+            if kind == "event":
+                self.events_dirty.add(int(number))
+                self.signalled.notify()
+                return
+            poll_id = int(number)
             if poll_id in self.watchers and poll_id not in self.dirty:
                 self.dirty.add(poll_id)
                 self.signalled.notify()
@@ -148,10 +222,14 @@ class PollHub:
         beat = time.monotonic() + HEARTBEAT_SECONDS
         next_refresh = 0.0  # coalesce: one snapshot per poll per interval
         while True:
+            events: set[int] = set()
             with self.lock:
                 while True:
                     now = time.monotonic()
                     refresh = bool(self.dirty) and now >= next_refresh
+                    events, self.events_dirty = self.events_dirty, set()
+                    if events:
+                        break
                     wake = min(beat, self._next_due())
                     if refresh or wake <= now:
                         break
@@ -161,6 +239,8 @@ class PollHub:
                 due = set()
                 if refresh:
                     due, self.dirty = self.dirty, set()
+            if events:
+                self._refresh_events(events)
             if due:
                 refreshed = self._refresh(due)
                 # Nothing could be counted (the database away): try again after a pause.
@@ -190,12 +270,17 @@ class PollHub:
         that plus a refresh."""
         now = time.monotonic()
         with self.lock:
-            fired = [
-                channel.release(now)
+            released = [
+                (poll_id, audience, channel.release(now))
                 for poll_id, chans in self.channels.items()
                 for audience, channel in chans.items()
                 if (d := channel.due()) is not None and d <= now
                 and (audience == FULL or poll_id in refreshed or poll_id not in self.dirty)]
+            fired = [event for _p, _a, event in released]
+            if released and self.groups:
+                touched = {(p, a) for p, a, _e in released}
+                fired += [group.beat() for group in self.groups.values()
+                          if any((p, group.audience) in touched for p in group.polls)]
         for event in fired:
             event.set()
 
@@ -203,6 +288,7 @@ class PollHub:
         """Wake every waiting stream without a new message: each sends a heartbeat."""
         with self.lock:
             fired = [c.beat() for chans in self.channels.values() for c in chans.values()]
+            fired += [group.beat() for group in self.groups.values()]
         for event in fired:
             event.set()
 
@@ -240,6 +326,42 @@ class PollHub:
         return set(fresh)
 
 
+    def _refresh_events(self, event_ids: set[int]) -> None:
+        """Read the open polls (and the screen) of these events again; each group then
+        watches exactly those polls and announces them in a new "state" message."""
+        from eventhub.polls.screen import state_of
+
+        states = {}
+        with self.app.app_context():
+            for event_id in event_ids:
+                try:
+                    states[event_id] = state_of(event_id)
+                except Exception:
+                    log.exception("poll state of event %s", event_id)
+                    db.session.rollback()
+            db.session.remove()
+        fired = []
+        with self.lock:
+            self.events_dirty |= event_ids - states.keys()
+            for (event_id, audience), group in self.groups.items():
+                state = states.get(event_id)
+                if state is None:
+                    continue
+                polls = tuple(state["polls"])
+                for poll_id in set(polls) - set(group.polls):
+                    self._watch(poll_id)
+                for poll_id in set(group.polls) - set(polls):
+                    self._unwatch(poll_id)
+                group.polls = polls
+                shown = state if audience == FULL else {"polls": state["polls"]}
+                version = group.state[0] + 1 if group.state else 1
+                group.state = (version, f"event: state\ndata: {json.dumps(shown)}\n\n"
+                               .encode())
+                fired.append(group.beat())
+        for event in fired:
+            event.set()
+
+
 def _message(version: int, data: str) -> bytes:
     return f"id: {version}\nevent: snapshot\ndata: {data}\n\n".encode()
 
@@ -270,3 +392,40 @@ def event_stream(poll_hub: PollHub, poll_id: int, public: bool,
             yield message
     finally:
         poll_hub.unwatch(poll_id)
+
+
+def page_stream(poll_hub: PollHub, event_id: int, public: bool,
+                 max_seconds: float | None = None) -> Iterator[bytes]:
+    """One stream for a page: "state" (the open polls, and for staff the screen) when it
+    changes, then each open poll's snapshot whenever it has a newer one; heartbeats."""
+    audience = PUBLIC if public else FULL
+    group = poll_hub.watch_event(event_id, audience)
+    started = time.monotonic()
+    try:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        state_version, sent, woke = 0, {}, False
+        while max_seconds is None or time.monotonic() - started < max_seconds:
+            # The Event is read before the messages (see ``PollHub.wait``).
+            newer = group.published
+            out = []
+            state = group.state
+            if state is not None and state[0] > state_version:
+                state_version = state[0]
+                out.append(state[1])
+            if state_version:  # the polls are known: their snapshots follow the state
+                for poll_id in group.polls:
+                    channel = poll_hub.channels.get(poll_id, {}).get(audience)
+                    current = channel.current if channel is not None else None
+                    if current is not None and current[0] > sent.get(poll_id, 0):
+                        sent[poll_id] = current[0]
+                        out.append(current[1])
+            if out:
+                woke = False
+                yield b"".join(out)
+                continue
+            if woke:
+                yield b": heartbeat\n\n"
+            newer.wait()
+            woke = True
+    finally:
+        poll_hub.unwatch_event(event_id, audience)

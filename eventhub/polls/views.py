@@ -22,7 +22,7 @@ from eventhub.errors import DomainError
 from eventhub.extensions import csrf, limiter
 from eventhub.polls import joinpage, live, quickvote, services, voters
 from eventhub.polls.models import OPEN
-from eventhub.polls.tally import etag_of, public_view, snapshot
+from eventhub.polls.tally import RESULT_KEYS, etag_of, public_view, snapshot
 from eventhub.transactions import attempt
 
 bp = Blueprint("polls", __name__)
@@ -95,7 +95,8 @@ def _participant_action(code: str, poll_id: int, act) -> Response:
 
 
 def _cast(poll, key, reg_id):
-    services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id)
+    services.vote(poll, key, request.form.getlist("choice"), registration_id=reg_id,
+                  nickname=request.form.get("nickname", ""))
     return _("Tak for din stemme!"), "success"
 
 
@@ -127,7 +128,7 @@ def vote(code: str, poll_id: int):
 @limiter.limit(_vote_limit, key_func=voters.rate_limit_key)
 def ask(code: str, poll_id: int):
     def question(poll, key, _reg_id):
-        services.ask(poll, key, request.form.get("text", ""))
+        services.ask(poll, key, request.form.get("text", ""), request.form.get("author", ""))
         return _("Tak! Dit spørgsmål vises, når ordstyreren har godkendt det."), "success"
     return _participant_action(code, poll_id, question)
 
@@ -148,6 +149,9 @@ def results_json(code: str, poll_id: int):
     event = services.event_by_join_code(code)
     poll = services.get_poll(event, poll_id)
     snap = public_view(snapshot(poll))
+    if snap.get("after_vote") and services.my_vote(
+            poll, voters.voter_key_or_none(poll, event)) is None:
+        snap = {k: v for k, v in snap.items() if k not in RESULT_KEYS} | {"hidden": True}
     etag = etag_of(snap)
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
@@ -155,6 +159,13 @@ def results_json(code: str, poll_id: int):
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/j/<code>/stream")
+def event_stream(code: str):
+    """The join page's one stream: every open poll of the event, and which are open."""
+    event = joinpage.event_for_join(code)
+    return live.event_sse_response(event.id, public=True)
 
 
 @bp.get("/j/<code>/polls/<int:poll_id>/stream")

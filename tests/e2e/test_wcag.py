@@ -114,6 +114,8 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("manage-programme", f"{manage}/programme/", "admin"),
         ("manage-polls", f"{manage}/polls/", "admin"),
         ("presenter", f"{manage}/polls/{demo['poll']}/present", "admin"),
+        ("room-screen", f"{manage}/polls/screen", "admin"),
+        ("remote", f"{manage}/polls/remote", "admin"),
         ("manage-log", f"{manage}/log", "admin"),
         ("check-in", f"{manage}/checkin", "admin"),
         ("solutions", f"{manage}/solutions/", "admin"),

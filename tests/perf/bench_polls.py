@@ -5,6 +5,11 @@ Not a pytest test (pytest collects ``test_*.py`` only). Run it from the reposito
     /work/venv/bin/python tests/perf/bench_polls.py [--phones 2000] [--window 5]
         [--server gevent:2] [--variants gevent:2,gevent:1,gthread:2x2100]
         [--client-procs 2] [--profile DIR]
+    /work/venv/bin/python tests/perf/bench_polls.py --polls 5 --phones 2000 --window 10
+
+With ``--polls N`` (N > 1) it runs the session instead: N polls open at once, every
+phone holding ONE stream (the join page's, ``/j/<code>/stream``) and voting on each
+poll; see ``run_multi`` below.
 
 What it does, by itself:
 
@@ -1261,6 +1266,262 @@ def print_result(r: dict, args) -> None:
     print(f"  gunicorn: {r['command']}")
 
 
+# Several polls open, one stream per phone (--polls N) ------------------------------------
+#
+# The join page holds ONE stream, ``GET /j/<code>/stream``, whatever number of polls is
+# open: it carries each open poll's snapshots (coalesced per poll, as a poll's own
+# stream) and a "state" message naming the open polls. Here every phone opens that one
+# stream, then votes once on each of the N polls at random moments within --window.
+# Measured: lost votes (database vs sent), vote latency, when every phone had every
+# poll's final tally (from the last vote's response), memory per open stream (the
+# workers' resident memory with all streams open minus before, per stream), and the
+# capacity ratio against the bare endpoint (closed loop, as the single-poll run).
+
+
+def create_polls(db_uri: str, instance: Path, index: int, count: int
+                 ) -> tuple[str, list[tuple[int, list[int]]]]:
+    """A published event with ``count`` open single-choice polls (results always shown):
+    (join code, [(poll id, option ids)])."""
+    from datetime import UTC, datetime, timedelta
+
+    from eventhub.db import utcnow
+    from eventhub.events.models import Event
+    from eventhub.extensions import db
+    from eventhub.polls.models import Poll, PollOption
+
+    app = make_app(db_uri, instance)
+    start = datetime.now(UTC).replace(microsecond=0)
+    with app.app_context():
+        event = Event(slug=f"flere-afstemninger-{index}", title="Del & Genbrug – session",
+                      venue="Odense Congress Center", starts_at=start,
+                      ends_at=start + timedelta(hours=8), status="published")
+        db.session.add(event)
+        db.session.flush()
+        polls = [Poll(event_id=event.id, question=f"Spørgsmål {k + 1}", kind="single",
+                      status="open", audience="anyone", results_mode="always",
+                      opened_at=utcnow(), position=k,
+                      options=[PollOption(label=o, position=i) for i, o in enumerate(OPTIONS)])
+                 for k in range(count)]
+        db.session.add_all(polls)
+        db.session.commit()
+        result = event.join_code, [(p.id, [o.id for o in p.options]) for p in polls]
+        db.engine.dispose()
+    return result
+
+
+POLL_RE = re.compile(rb'"poll":\s*(\d+)')
+
+
+class PageStreamReader(asyncio.Protocol):
+    """One phone's one stream: notes, per poll, when a snapshot with ``target`` voters
+    first arrived (the JSON is not parsed; its poll and voters are read with regexes)."""
+
+    def __init__(self, request: bytes, polls: set[int], target: int,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.request, self.polls, self.target = request, polls, target
+        self.seen: set[int] = set()
+        self.final_at: dict[int, float] = {}
+        self.ready: asyncio.Future = loop.create_future()  # a snapshot of every poll
+        self.buf = b""
+        self.headers_done = False
+        self.error: str | None = None
+        self.status = b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        data = self.buf + data
+        if not self.headers_done:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = data
+                return
+            self.status = data[:15]
+            if not data.startswith(b"HTTP/1.1 200"):
+                self.error = data[:40].decode(errors="replace")
+                self._done()
+                return
+            self.headers_done, data = True, data[end + 4:]
+        pos = 0
+        while (start := data.find(SNAPSHOT_MARK, pos)) >= 0:
+            end = data.find(b"\n", start + len(SNAPSHOT_MARK))
+            if end < 0:
+                break
+            line = data[start + len(SNAPSHOT_MARK):end]
+            poll, voters = POLL_RE.search(line), VOTERS_RE.search(line)
+            if poll and voters:
+                poll_id = int(poll.group(1))
+                self.seen.add(poll_id)
+                if int(voters.group(1)) >= self.target and poll_id not in self.final_at:
+                    self.final_at[poll_id] = now
+            pos = end + 1
+        else:
+            start = -1
+        self.buf = data[start:] if start >= 0 else data[-(len(SNAPSHOT_MARK) - 1):]
+        if self.seen >= self.polls:
+            self._done()
+
+    def connection_lost(self, exc) -> None:
+        if exc is not None and self.error is None:
+            self.error = f"{type(exc).__name__}: {exc}"
+        self._done()
+
+    def _done(self) -> None:
+        if not self.ready.done():
+            self.ready.set_result(None)
+
+
+def workers_rss(server: Server) -> int:
+    """Resident memory of the gunicorn workers, in bytes."""
+    total = 0
+    for pid in server.worker_pids():
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(line.split()[1]) for line in f
+                              if line.startswith("VmRSS:")) * 1024
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+async def run_multi(args, db_name: str, instance: Path) -> int:
+    """Phones each holding one stream while ``--polls`` polls are open; see above."""
+    import aiohttp
+
+    n, count = args.phones, args.polls
+    code, polls = create_polls(sqlalchemy_url(args.pg, db_name), instance, 99, count)
+    server = Server(args.server, sqlalchemy_url(args.pg, db_name), args.redis, instance, n)
+    loop = asyncio.get_running_loop()
+    try:
+        server.wait_ready()
+        base = f"http://127.0.0.1:{server.port}"
+        jar = aiohttp.DummyCookieJar()
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=3.0)
+        async with aiohttp.ClientSession(base, connector=connector, cookie_jar=jar,
+                                         timeout=aiohttp.ClientTimeout(total=120)) as http:
+            gate = asyncio.Semaphore(args.setup_concurrency)
+
+            async def join(i: int) -> dict:
+                async with gate, http.get(f"/j/{code}") as resp:
+                    body = await resp.read()
+                    cookies = {k: m.value for k, m in resp.cookies.items()}
+                return {"cookies": cookie_header(cookies),
+                        "csrf": CSRF_RE.search(body).group(1).decode(),
+                        "token": VOTE_TOKEN_RE.search(body).group(1).decode()}
+
+            t0 = time.monotonic()
+            phones = await asyncio.gather(*(join(i) for i in range(n)))
+            joined = time.monotonic() - t0
+            await asyncio.sleep(1.0)
+            rss_before = workers_rss(server)
+            request = (f"GET /j/{code}/stream HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                       "Accept: text/event-stream\r\n").encode()
+            readers = []
+            for phone in phones:
+                reader = PageStreamReader(
+                    request + f"Cookie: {phone['cookies']}\r\n\r\n".encode(),
+                    {p for p, _o in polls}, n, loop)
+                async with gate:
+                    await loop.create_connection(lambda r=reader: r, "127.0.0.1", server.port)
+                readers.append(reader)
+            await asyncio.wait_for(asyncio.gather(*(r.ready for r in readers)), 120)
+            connected = time.monotonic() - t0 - joined
+            await asyncio.sleep(1.0)
+            rss_after = workers_rss(server)
+            stream_errors = [r.error for r in readers if r.error]
+            print(f"[multi] {n} phones joined in {joined:.1f} s; {n - len(stream_errors)} "
+                  f"streams with every poll's snapshot in {connected:.1f} s; "
+                  f"{server.connections()} connections per worker", flush=True)
+
+            # The vote: every phone on every poll, at random moments within the window.
+            rng = random.Random(args.seed)
+            latencies: list[float] = []
+            errors: list[str] = []
+            done_at: list[float] = []
+            sent: Counter = Counter()
+
+            async def vote(i: int, poll_id: int, options: list[int], at: float) -> None:
+                await asyncio.sleep(max(0.0, at - time.monotonic()))
+                phone, option = phones[i], options[i % len(options)]
+                body = urlencode({"csrf_token": phone["csrf"], "choice": str(option)})
+                start = time.monotonic()
+                try:
+                    async with http.post(
+                            f"/j/{code}/polls/{poll_id}/vote", data=body.encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded",
+                                     "Accept": "application/json", "Origin": base,
+                                     "X-Vote-Token": phone["token"],
+                                     "Cookie": phone["cookies"]}) as resp:
+                        answer = await resp.read()
+                        if resp.status == 200 and (b'"ok": true' in answer
+                                                   or b'"ok":true' in answer):
+                            sent[(poll_id, option)] += 1
+                        else:
+                            errors.append(f"{resp.status} {answer[:80]!r}")
+                except Exception as exc:  # noqa: BLE001 - counted
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                end = time.monotonic()
+                latencies.append(end - start)
+                done_at.append(end)
+
+            start = time.monotonic() + 0.5
+            jobs = [vote(i, poll_id, options, start + rng.random() * args.window)
+                    for i in range(n) for poll_id, options in polls]
+            await asyncio.gather(*jobs)
+            last_vote = max(done_at)
+            deadline = time.monotonic() + args.final_timeout
+            while time.monotonic() < deadline and not all(
+                    len(r.final_at) == count for r in readers):
+                await asyncio.sleep(0.05)
+            finals = [t - last_vote for r in readers for t in r.final_at.values()]
+            missing = sum(count - len(r.final_at) for r in readers)
+
+            # Capacity, streams still open: votes by new voters vs the bare endpoint.
+            c, m = args.concurrency, args.capacity_votes
+            poll_id, options = polls[0]
+            vote_request = await vote_requests(base, code, poll_id, options, m)
+            await closed_loop(base, 2 * c, c, get_request(BARE_PATH))  # warm
+            cap = await closed_loop(base, m, c, vote_request)
+            await asyncio.sleep(SETTLE)
+            bare = await closed_loop(base, m, c, get_request(BARE_PATH))
+        for reader in readers:
+            reader.transport.close()
+    finally:
+        server.stop()
+
+    stored = {p: count_votes(args.pg, db_name, p) for p, _o in polls}
+    votes_db = sum(sum(v.values()) for v in stored.values()) - len(cap["latencies"])
+    lost = n * count - votes_db
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    rate = len(latencies) / (last_vote - start) if latencies else 0.0
+    per_stream = (rss_after - rss_before) / max(n, 1)
+    ratio = cap["rate"] / bare["rate"] if bare["rate"] else 0.0
+    final_max = max(finals) if finals else float("inf")
+    checks = {"lost 0": lost == 0 and not errors, "p99 < 300 ms": p99 < TARGET_P99,
+              "every final within 1 s": not missing and final_max <= TARGET_FINAL,
+              "ratio >= 0.5": ratio >= TARGET_RATIO}
+    print(f"\n[multi] {args.server}: {n} phones x {count} polls, one stream each, "
+          f"window {args.window:.0f} s")
+    print(f"  votes {len(latencies)} ({rate:.0f}/s), errors {len(errors)}, lost {lost}; "
+          f"latency p50 {ms(p50)} p99 {ms(p99)}")
+    print(f"  every poll's final tally on every phone: max {ms(final_max)} after the last "
+          f"vote (missing {missing})")
+    print(f"  memory per open stream: {per_stream / 1024:.1f} KiB "
+          f"(workers {rss_before / 2**20:.0f} MiB -> {rss_after / 2**20:.0f} MiB)")
+    print(f"  capacity: votes {cap['rate']:.0f}/s, bare {bare['rate']:.0f}/s, "
+          f"ratio {ratio:.2f}")
+    if errors:
+        print(f"  vote errors: {Counter(errors).most_common(3)}")
+    if stream_errors:
+        print(f"  stream errors: {Counter(stream_errors).most_common(3)}")
+    print("  targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}"
+                                    for k, v in checks.items()))
+    return 0 if all(checks.values()) else 1
+
+
 def print_comparison(results: list[dict]) -> None:
     print("\nComparison")
     head = (f"  {'server':16} {'votes/s':>8} {'p50':>7} {'p99':>7} {'final max':>10} "
@@ -1316,6 +1577,9 @@ def main() -> int:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--profile", type=Path, metavar="DIR")
+    parser.add_argument("--polls", type=int, default=1,
+                        help="more than 1: that many polls open, each phone holding one "
+                             "stream for all of them (the join page's) and voting on each")
     args = parser.parse_args()
     if args.phones % args.client_procs:
         parser.error("--phones must divide evenly over --client-procs")
@@ -1333,6 +1597,8 @@ def main() -> int:
     try:
         migrate(sqlalchemy_url(args.pg, db_name), instance)
         print(f"database {db_name} migrated", flush=True)
+        if args.polls > 1:
+            return asyncio.run(run_multi(args, db_name, instance))
         return asyncio.run(main_async(args, db_name, instance))
     finally:
         drop_database(args.pg, db_name)

@@ -29,7 +29,7 @@ def make_poll(app, kind="single", options=("Ejerskab", "Tid", "Budget"), status=
         poll = Poll(event_id=db.session.scalar(select(Event.id)), question=f"Spørgsmål {kind}",
                     kind=kind, status=status,
                     options=[PollOption(label=o, position=i) for i, o in enumerate(options)]
-                    if kind in ("single", "multiple") else [], **fields)
+                    if kind in ("single", "multiple", "ranking", "quiz") else [], **fields)
         db.session.add(poll)
         db.session.commit()
         return poll.id
@@ -97,3 +97,33 @@ def read_events(response, count: int) -> list[dict]:
                 if len(events) == count:
                     return events
     return events
+
+
+def read_until(response, done, limit: int = 200) -> list[tuple[str, dict]]:
+    """(event, data) messages of a page's one stream ("state" and "snapshot"), read until
+    ``done(messages)`` is true (or ``limit`` messages)."""
+    messages, buffer = [], ""
+    for chunk in response.response:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            for line in block.split("\n"):
+                if line.startswith("event: "):
+                    kind = line[7:]
+            if "data: " in block:
+                messages.append((kind, json.loads(block.split("data: ", 1)[1])))
+                if done(messages) or len(messages) >= limit:
+                    return messages
+    return messages
+
+
+def staff_of(app, email: str, role: str, slug: str = "dag") -> None:
+    """Give a (new) user a role on the event."""
+    from eventhub.events.models import Event, EventRole
+    from tests.support.factories import PASSWORD, make_user
+
+    user_id = make_user(app, email, password=PASSWORD)
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == slug))
+        db.session.add(EventRole(event_id=event.id, user_id=user_id, role=role))
+        db.session.commit()

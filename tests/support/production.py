@@ -125,8 +125,11 @@ class AppProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def nginx_site(upstreams: list[int], listen_port: int) -> str:
-    """deploy/nginx.conf, made to listen on loopback and forward to our instances."""
+def nginx_site(upstreams: list[int], listen_port: int, tls_port: int | None = None,
+               cert_dir: Path | None = None) -> str:
+    """deploy/nginx.conf, made to listen on loopback (plain ``listen_port``, TLS with
+    HTTP/2 on ``tls_port`` with a self-signed certificate in ``cert_dir``) and forward
+    to our instances."""
     site = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
     servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"
                       for p in upstreams)
@@ -135,7 +138,18 @@ def nginx_site(upstreams: list[int], listen_port: int) -> str:
     site = site[:start] + servers + site[end:]
     site = site.replace("listen 80;", f"listen 127.0.0.1:{listen_port};")
     site = site.replace("listen [::]:80;", "")
+    site = site.replace("listen [::]:443 ssl http2;", "")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{tls_port} ssl http2;")
+    site = site.replace("/etc/ssl/eventhub/", f"{cert_dir}/")
     return site.replace("/srv/eventhub/eventhub/static/", f"{REPO_ROOT}/eventhub/static/")
+
+
+def self_signed(folder: Path) -> None:
+    """fullchain.pem and privkey.pem for 127.0.0.1, made with openssl."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(folder / "privkey.pem"),
+         "-out", str(folder / "fullchain.pem")], check=True, capture_output=True)
 
 
 class Nginx:
@@ -143,10 +157,12 @@ class Nginx:
     that includes the (adapted) site file from deploy/."""
 
     def __init__(self, prefix: Path, upstreams: list[int], connections: int = 4096) -> None:
-        self.prefix, self.port = prefix, free_port()
+        self.prefix, self.port, self.tls_port = prefix, free_port(), free_port()
         prefix.mkdir(parents=True, exist_ok=True)
         (prefix / "logs").mkdir(exist_ok=True)
-        (prefix / "eventhub.conf").write_text(nginx_site(upstreams, self.port))
+        self_signed(prefix)
+        (prefix / "eventhub.conf").write_text(
+            nginx_site(upstreams, self.port, self.tls_port, prefix))
         user = "user root;\n" if os.geteuid() == 0 else ""
         temp = "".join(f"    {kind}_temp_path {prefix}/{kind}_temp;\n"
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))

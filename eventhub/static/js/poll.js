@@ -38,26 +38,64 @@ async function sendVote(form, body, status) {
     }
     status.textContent = answer.message || answer.error || response.statusText;
     status.classList.toggle("error", !response.ok);
-    return;
+    return response.ok;
   }
 }
 
-for (const form of document.querySelectorAll("[data-vote-form]")) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const status = form.querySelector("[data-vote-status]");
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      await sendVote(form, new URLSearchParams(new FormData(form)), status);
-    } catch (_) {
-      form.submit(); // offline hiccup: fall back to a normal post
-      return;
-    } finally {
-      button.disabled = false;
+// One listener for every vote form, also those of polls added while the page is open.
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("[data-vote-form]");
+  if (!form) return;
+  event.preventDefault();
+  const status = form.querySelector("[data-vote-status]");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const ok = await sendVote(form, new URLSearchParams(new FormData(form)), status);
+    const section = form.closest("[data-poll]");
+    if (ok && section) {
+      section.setAttribute("data-voted", "");
+      markStale(section); // results shown "after voting" appear now
     }
-  });
-}
+  } catch (_) {
+    form.submit(); // offline hiccup: fall back to a normal post
+    return;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// Ranking: move an item up or down with its buttons (keyboard and screen reader too);
+// the hidden inputs go with the items, so the form sends the order as shown.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-move]");
+  if (!button) return;
+  const item = button.closest("[data-item]");
+  const list = item?.parentElement;
+  if (!list) return;
+  const up = button.dataset.move === "up";
+  const sibling = up ? item.previousElementSibling : item.nextElementSibling;
+  if (!sibling) return;
+  list.insertBefore(item, up ? sibling : sibling.nextElementSibling);
+  button.focus();
+  const items = [...list.children];
+  const fieldset = list.closest("[data-ranking]");
+  const status = fieldset?.querySelector("[data-ranking-status]");
+  if (status) {
+    status.textContent = (fieldset.dataset.movedText || "")
+      .replace("{item}", item.querySelector(".ranking-label")?.textContent.trim() || "")
+      .replace("{n}", items.indexOf(item) + 1).replace("{total}", items.length);
+  }
+});
+
+// Quiz: the seconds left, counted on the phone from the time the poll opened.
+setInterval(() => {
+  for (const timer of document.querySelectorAll("[data-deadline]")) {
+    const left = Math.round(Number(timer.dataset.deadline) - Date.now() / 1000);
+    timer.textContent = left > 0 ? timer.dataset.leftText.replace("{n}", left)
+      : timer.dataset.overText;
+  }
+}, 500);
 
 function updateBars(section, snap) {
   const count = section.querySelector("[data-voters-count]");
@@ -87,6 +125,8 @@ function updateBars(section, snap) {
     if (cells && cells.length === 3) {
       cells[1].textContent = option.count;
       cells[2].textContent = `${option.percent} %`;
+      const bar = cells[0].querySelector("progress");
+      if (bar) bar.value = option.percent;
     }
   });
   return updated;
@@ -126,44 +166,71 @@ function markStale(section) {
   refreshTimer = setTimeout(refreshStale, wait);
 }
 
-// Text the participant has typed but not sent yet (a reload would throw it away).
-const unsentText = () => [...document.querySelectorAll("textarea, input:not([type])")]
+// Text the participant has typed but not sent yet (removing its poll would lose it).
+const unsentText = (root) => [...root.querySelectorAll("textarea, input:not([type])")]
   .some((field) => field.value.trim() !== "");
 
-for (const section of document.querySelectorAll("[data-poll]")) {
+// One stream for the whole page, whatever number of polls is open: "state" names the
+// open polls (the page adds and removes them), "snapshot" carries one poll's results.
+const container = document.querySelector("[data-polls]");
+const empty = document.querySelector("[data-polls-empty]");
+const seen = new Map(); // poll id -> the last snapshot, as sent
+
+async function showPolls(ids) {
+  const wanted = new Set(ids.map(String));
+  for (const section of container.querySelectorAll("[data-poll]")) {
+    if (wanted.has(section.dataset.poll)) continue;
+    if (unsentText(section)) { // keep what was typed; a late answer is refused clearly
+      section.querySelector("button[type=submit]")?.setAttribute("disabled", "");
+      continue;
+    }
+    section.remove();
+    seen.delete(section.dataset.poll);
+  }
+  const missing = ids.filter((id) => !document.getElementById(`poll-${id}`));
+  if (missing.length) {
+    const page = await freshPage().catch(() => null);
+    for (const id of missing) {
+      const fresh = page?.getElementById(`poll-${id}`);
+      if (!fresh || document.getElementById(`poll-${id}`)) continue;
+      container.append(document.importNode(fresh, true));
+    }
+    // In the order of the state (the organizer's order).
+    for (const id of ids) {
+      const section = document.getElementById(`poll-${id}`);
+      if (section) container.append(section);
+    }
+  }
+  if (empty) empty.hidden = container.querySelector("[data-poll]") !== null;
+}
+
+function onSnapshot(data) {
+  const snap = JSON.parse(data);
+  const key = String(snap.poll);
+  if (seen.get(key) === data) return;
+  const first = !seen.has(key);
+  seen.set(key, data);
+  const section = document.getElementById(`poll-${key}`);
+  if (!section || snap.status !== "open") return; // the state message removes it
+  if (snap.after_vote && !section.hasAttribute("data-voted")) {
+    const count = section.querySelector("[data-voters-count]");
+    if (count) count.textContent = snap.voters;
+    return;
+  }
+  if (!updateBars(section, snap) && !first) markStale(section);
+}
+
+if (container) {
   let source = null;
-  let lastReload = 0;
-  let seen = null; // the last snapshot, as sent; the first one matches the page as served
   const connect = () => {
     if (source) source.close();
-    source = new EventSource(section.dataset.streamUrl);
-    source.addEventListener("snapshot", (event) => {
-      if (event.data === seen) return;
-      const first = seen === null;
-      seen = event.data;
-      const snap = JSON.parse(event.data);
-      if (snap.status !== "open") {
-        // The poll closed: show the page without it, unless that loses typed text (a
-        // vote sent later is refused with a clear message).
-        if (Date.now() - lastReload > 2000 && !unsentText()) {
-          lastReload = Date.now();
-          window.location.reload();
-        }
-        return;
-      }
-      if (!updateBars(section, snap) && !first) markStale(section);
-    });
+    source = new EventSource(container.dataset.streamUrl);
+    source.addEventListener("state", (event) => showPolls(JSON.parse(event.data).polls));
+    source.addEventListener("snapshot", (event) => onSnapshot(event.data));
   };
   connect();
   // Phones drop connections while asleep: reconnect when the page is shown again.
   document.addEventListener("visibilitychange", () => { if (!document.hidden) connect(); });
-}
-
-// No open poll yet: the page says it updates itself when one opens, so look now and then.
-if (!document.querySelector("[data-poll]")) {
-  setInterval(async () => {
-    if (document.hidden) return;
-    const page = await freshPage().catch(() => null);
-    if (page?.querySelector("[data-poll]")) window.location.reload();
-  }, 15000);
+  // Leaving the page: close the stream at once (the browser would, a moment later).
+  window.addEventListener("pagehide", () => source?.close());
 }
