@@ -37,7 +37,10 @@ CLOSED_STAGES = (*ADOPTED, DROPPED)  # no due date can be missed here
 # Where a lead came from.
 FROM_INTEREST, FROM_CONTACT, FROM_INTRODUCTION, BY_HAND = (
     "interest", "contact", "introduction", "manual")
+FROM_MEETING, FROM_SCAN = "meeting", "scan"
 SOURCES = {
+    FROM_MEETING: _l("Møde ved arrangementet"),
+    FROM_SCAN: _l("Badge-scanning"),
     FROM_INTEREST: _l("Interesse"),
     FROM_CONTACT: _l("Kontaktanmodning"),
     FROM_INTRODUCTION: _l("Introduktion"),

@@ -50,6 +50,12 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(20)
 
 
+def new_scan_token() -> str:
+    """The code in a badge's second QR, read by exhibitors' scanners: 192 random bits,
+    never the ticket code (a scanner must not check anyone in or open their ticket)."""
+    return secrets.token_urlsafe(24)
+
+
 def new_manage_token() -> str:
     """The secret in a participant's personal link: 256 random bits."""
     return secrets.token_urlsafe(32)
@@ -88,6 +94,10 @@ class Registration(db.Model):
         ForeignKey("users.id", ondelete="SET NULL")
     )
     directory_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Udstillere og oplægsholdere må scanne mit badge": asked at registration, unticked.
+    scan_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_token: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                   default=new_scan_token)
     source: Mapped[str] = mapped_column(String(12), default="web")  # web | staff | import
 
     event: Mapped[Event] = relationship()
@@ -100,6 +110,10 @@ class Registration(db.Model):
     @property
     def directory_consent(self) -> bool:
         return self.directory_consent_at is not None
+
+    @property
+    def scan_consent(self) -> bool:
+        return self.scan_consent_at is not None
 
 
 class Question(db.Model):

@@ -150,6 +150,7 @@ def edit(token: str):
             "name": reg.name, "email": reg.email, "job_title": reg.job_title,
             "organization": reg.organization.name if reg.organization else "",
             "directory_consent": reg.directory_consent,
+            "scan_consent": reg.scan_consent,
         })
     else:
         form = RegistrationForm()
