@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from eventhub.db import lock_row, utcnow
-from eventhub.directory.models import APPROVED, Experience, Solution
+from eventhub.directory.models import APPROVED, RUNNING, Experience, Solution
 from eventhub.directory.services import is_listed
 from eventhub.errors import Conflict, Forbidden, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
@@ -276,7 +276,7 @@ def _release(meeting: Meeting) -> None:
 def _candidate_lanes(meeting: Meeting, start: datetime) -> list[tuple[MeetingPlace, int]]:
     taken = set(db.session.execute(select(MeetingHold.place_id, MeetingHold.lane).where(
         MeetingHold.event_id == meeting.event_id, MeetingHold.starts_at == start,
-        MeetingHold.place_id.is_not(None))).tuples())
+        MeetingHold.place_id.is_not(None))))
     places = places_of(meeting.event)
     # A meeting about a solution goes to its stand first; other meetings to tables.
     places.sort(key=lambda p: (p.solution_id != meeting.solution_id or p.solution_id is None,
@@ -586,7 +586,7 @@ def figures(actor, event: Event) -> Figures:
     attendee (agreed meetings × 2 over confirmed participants), acceptance rate."""
     require_staff(actor, event)
     counts = dict(db.session.execute(select(Meeting.status, func.count()).where(
-        Meeting.event_id == event.id).group_by(Meeting.status)).tuples().all())
+        Meeting.event_id == event.id).group_by(Meeting.status)).all())
     from eventhub.registration.models import CONFIRMED
     attendees = db.session.scalar(select(func.count()).select_from(Registration).where(
         Registration.event_id == event.id, Registration.status == CONFIRMED)) or 0
@@ -620,8 +620,7 @@ def follow_up(meeting: Meeting, reg: Registration, solution_id: int | None,
         raise ValidationError(_("Vælg en løsning fra kataloget."), "solution")
     note = _message(note)
     other = meeting.other(reg.id)
-    who = other if reg.organization_id and reg.organization_id == solution.provider_id \
-        else reg
+    who = other if _runs(reg, solution) and not _runs(other, solution) else reg
     text = _("Møde ved arrangementet %(when)s ved %(place)s mellem %(a)s og %(b)s; "
              "%(by)s følger op.", when=localdt(meeting.starts_at, "short"),
              place=place_name(meeting) or "–", a=meeting.requester.name,
@@ -646,6 +645,17 @@ def follow_up(meeting: Meeting, reg: Registration, solution_id: int | None,
         lead.entries.append(LeadEntry(text=note))
     db.session.flush()
     return lead
+
+
+def _runs(reg: Registration, solution: Solution) -> bool:
+    """Whether the person's organization provides or already runs the solution."""
+    if not reg.organization_id:
+        return False
+    if reg.organization_id == solution.provider_id:
+        return True
+    return db.session.scalar(select(func.count()).select_from(Experience).where(
+        Experience.solution_id == solution.id, Experience.organization_id == reg.organization_id,
+        Experience.status.in_(RUNNING))) > 0
 
 
 def solutions_for(meeting: Meeting) -> list[Solution]:
