@@ -204,6 +204,9 @@ def _followup_demo(event: Event) -> None:
     from eventhub.followup.demo import load_followup
 
     load_followup(event)
+    from eventhub.meetings.demo import load_meetings
+
+    load_meetings(event)
 
 
 # Presenters of the municipal cases and keynotes (indexes into PARTICIPANTS).

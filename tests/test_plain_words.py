@@ -40,7 +40,8 @@ WORDS = {
            "cancelled", "waitlisted", "scheduled", "participant", "speaker", "organizer",
            "checkin", "municipality", "knowledge", "considering", "piloting",
            "implemented", "scaled", "stopped", "wordcloud", "sent", "queued", "failed",
-           "skipped", "proposed", "signed_up", "waiting"},
+           "skipped", "proposed", "signed_up", "waiting", "scan", "table", "stand",
+           "requested", "withdrawn"},
 }
 # What demo participants typed that happens to be a code: a word in the word cloud.
 USER_WORDS = {"data"}
@@ -111,9 +112,10 @@ def _staff(app, email: str) -> Client:
 STARTS = {
     "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/"],
     "manager": ["/manage/", f"/manage/e/{SLUG}", f"/manage/e/{SLUG}/followup/",
+                f"/manage/e/{SLUG}/meetings/",
                 f"/e/{SLUG}", "/"],
     "participant": ["/my-events", "/", f"/e/{SLUG}", "/account", "/my-data", f"/e/{SLUG}/directory",
-                    f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme"],
+                    f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme", f"/e/{SLUG}/meetings"],
 }
 
 

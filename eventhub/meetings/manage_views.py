@@ -32,7 +32,7 @@ def _periods_text(event) -> str:
                      for p in services.periods_of(event))
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default: int) -> int:
     value = (request.form.get(name) or "").strip()
     if not value:
         return default
@@ -72,10 +72,10 @@ def setup(slug: str):
     with attempt() as failed:
         if not ActionForm().validate_on_submit():
             raise ValidationError(_("Formularen er udløbet. Prøv igen."))
-        data.slot_minutes = _int("slot_minutes", 20)
-        data.tables = _int("tables", 10)
-        data.table_capacity = _int("table_capacity", 1)
-        data.max_pending = _int("max_pending", 5)
+        data.slot_minutes = _number("slot_minutes", 20)
+        data.tables = _number("tables", 10)
+        data.table_capacity = _number("table_capacity", 1)
+        data.max_pending = _number("max_pending", 5)
         services.save_setup(current_user, event, data)
     if failed:
         return _setup_page(event, data, 422, failed.error)

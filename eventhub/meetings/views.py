@@ -82,11 +82,23 @@ def participant_links(reg: Registration, user) -> dict | None:
 
 # --- my meetings ----------------------------------------------------------------------------
 
+class SignInFirst(Exception):
+    """A visitor without a registration at the event: the sign-in page comes first."""
+
+
+@bp.errorhandler(SignInFirst)
+def _sign_in_first(_exc: SignInFirst):
+    flash(_("Åbn dit personlige link fra tilmeldingsmailen, eller log ind med den e-mail, "
+            "du tilmeldte dig med – så kan du booke møder."), "info")
+    target = request.path if request.method == "GET" else url_for(
+        ".index", slug=request.view_args.get("slug"))
+    return redirect(url_for("accounts.login", next=target))
+
+
 def _reg(event) -> Registration:
     reg = current_registration(event)
     if reg is None:
-        raise Forbidden(_("Åbn dit personlige link fra tilmeldingsmailen, eller log ind med "
-                          "den e-mail, du tilmeldte dig med."))
+        raise SignInFirst()
     return reg
 
 
@@ -253,10 +265,16 @@ def act_by_link(slug: str, token: str, action: str):
 # --- badge scanning ---------------------------------------------------------------------------
 
 def _scanner_event(slug: str):
+    """(event, the solutions the user scans for); None when not signed in. Anyone else
+    is refused."""
     event = events.get_event(slug, current_user)
     if not current_user.is_authenticated:
         return event, None
-    return event, scans.scanner_solutions(current_user, event)
+    solutions = scans.scanner_solutions(current_user, event)
+    if not solutions:
+        raise Forbidden(_("Kun udstillere og oplægsholdere med en løsning kan scanne "
+                          "badges ved dette arrangement."))
+    return event, solutions
 
 
 @bp.get("/scan")
@@ -264,9 +282,6 @@ def scanner(slug: str):
     event, solutions = _scanner_event(slug)
     if solutions is None:
         return redirect(url_for("accounts.login", next=request.path))
-    if not solutions:
-        raise Forbidden(_("Kun udstillere og oplægsholdere med en løsning kan scanne "
-                          "badges ved dette arrangement."))
     return render_template("meetings/scanner.html", event=event, solutions=solutions,
                            code=request.args.get("code", ""),
                            recent=scans.scans_by(current_user, event)[:20], form=ActionForm())
@@ -284,9 +299,9 @@ def scan(slug: str):
         row = scans.scan(current_user, event, code, request.form.get("solution", type=int))
     if failed:
         return render_template(
-            "meetings/scanner.html", event=event, solutions=solutions or [], code=code,
-            error=failed.message, recent=scans.scans_by(current_user, event)[:20]
-            if solutions else [], form=ActionForm()), failed.error.status_code
+            "meetings/scanner.html", event=event, solutions=solutions, code=code,
+            error=failed.message, recent=scans.scans_by(current_user, event)[:20],
+            form=ActionForm()), failed.error.status_code
     flash(_("%(name)s er scannet. Giv en vurdering og noter, hvis du vil.",
             name=row.registration.name if row.registration else ""), "success")
     return redirect(url_for(".scan_notes", slug=slug, scan_id=row.id))
