@@ -104,7 +104,7 @@ def _token_of(typed: str) -> str:
     typed = (typed or "").strip()
     if "/t/" in typed:
         raise ValidationError(_("Det er en billet, ikke et badge. Scan QR-koden på "
-                                "navneskiltet mærket \"Scan mig\"."), "code")
+                                "navneskiltet."), "code")
     return typed.rsplit("/s/", 1)[-1].strip("/ ")
 
 
@@ -117,9 +117,8 @@ def _person(event: Event, typed: str) -> Registration:
             Registration.ticket_code == token)) if token else None
         if ticket is not None:
             raise ValidationError(_("Det er en billet, ikke et badge. Scan QR-koden på "
-                                    "navneskiltet mærket \"Scan mig\"."), "code")
-        raise NotFound(_("Koden kendes ikke. Prøv at scanne igen, eller skriv koden under "
-                         "QR-koden."), "code")
+                                    "navneskiltet."), "code")
+        raise NotFound(_("Koden kendes ikke. Prøv at scanne QR-koden på navneskiltet igen."), "code")
     if reg.event_id != event.id or reg.status == CANCELLED:
         raise NotFound(_("Badget hører ikke til dette arrangement."), "code")
     if reg.scan_consent_at is None:
