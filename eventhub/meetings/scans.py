@@ -118,7 +118,8 @@ def _person(event: Event, typed: str) -> Registration:
         if ticket is not None:
             raise ValidationError(_("Det er en billet, ikke et badge. Scan QR-koden på "
                                     "navneskiltet."), "code")
-        raise NotFound(_("Koden kendes ikke. Prøv at scanne QR-koden på navneskiltet igen."), "code")
+        raise NotFound(_("Koden kendes ikke. Prøv at scanne QR-koden på navneskiltet "
+                         "igen."), "code")
     if reg.event_id != event.id or reg.status == CANCELLED:
         raise NotFound(_("Badget hører ikke til dette arrangement."), "code")
     if reg.scan_consent_at is None:

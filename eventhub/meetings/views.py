@@ -26,7 +26,7 @@ from eventhub.meetings import scans, services
 from eventhub.meetings.models import ACCEPTED, REQUESTED, STATUS_LABELS
 from eventhub.registration.models import Registration
 from eventhub.registration.participants import current_registration
-from eventhub.transactions import attempt
+from eventhub.transactions import attempt, take_turns
 
 bp = Blueprint("meetings", __name__, url_prefix="/e/<slug>")
 public_bp = Blueprint("meetings_public", __name__)
@@ -163,6 +163,7 @@ def new(slug: str, registration_id: int):
 
 @bp.post("/meetings/new/<int:registration_id>")
 @limiter.limit(_limit)
+@take_turns("meetings", at_once=4)  # a rush of bookings leaves connections for pages
 def book(slug: str, registration_id: int):
     event = events.get_event(slug, current_user)
     reg = _reg(event)
