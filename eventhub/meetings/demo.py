@@ -35,16 +35,16 @@ EXHIBITOR = ("Jakob Stand", "udstiller@example.com")
 
 # (requester, invitee, local time, status, solution or None, message)
 MEETINGS = [
-    ("Mette Holm", "Henrik Dahl", (13, 10), ACCEPTED, SKAERM,
+    ("Mette Holm", "Thomas Brandt", (13, 10), ACCEPTED, SKAERM,
      "Vi vil gerne høre, hvordan I fik aftenvagten med."),
     ("Søren Kjær", "Mette Holm", (13, 30), REQUESTED, None,
      "Kan vi tale om jeres erfaringer med faldsensorer?"),
     ("Mette Holm", "Jonas Friis", (15, 0), REQUESTED, None, ""),
     ("Thomas Brandt", "Karina Ebbesen", (12, 30), ACCEPTED, SKAERM, ""),
-    ("Maria Skov", "Ole Stenholt", (12, 50), ACCEPTED, FALD, ""),
+    ("Maria Skov", "Anne Kirkegaard", (12, 50), ACCEPTED, FALD, ""),
     ("Camilla Bach", "Karina Ebbesen", (13, 10), DECLINED, SKAERM, ""),
-    ("Peter Munk", "Henrik Dahl", (12, 30), ACCEPTED, None, ""),
-    ("Kasper Winther", "Anders Lund", (15, 20), ACCEPTED, None, ""),
+    ("Kasper Winther", "Signe Lauridsen", (12, 30), ACCEPTED, None, ""),
+    ("Louise Thygesen", "Nanna Sørensen", (15, 20), ACCEPTED, None, ""),
 ]
 
 
