@@ -174,3 +174,12 @@ def test_registration_asks_for_scan_consent_unticked(app, world, client):
         got = dict(db.session.execute(select(Registration.email, Registration.scan_consent_at)
                                       .where(Registration.email.like("%@vejle.dk"))).all())
         assert got["ja@vejle.dk"] is not None and got["nej@vejle.dk"] is None
+
+
+def test_scan_consent_is_withdrawn_on_my_data(app, world, stand, client):
+    page = client.get(f"/r/{world['tokens']['anna']}/my-data").get_data(as_text=True)
+    assert "Udstillere og oplægsholdere må scanne dit badge" in page
+    assert client.post(f"/r/{world['tokens']['anna']}/my-data/consents/badge_scan/withdraw",
+                       data={}).status_code == 302
+    page = stand.post("/e/moeder/scan", data={"code": world["scan"]["anna"]})
+    assert page.status_code == 403 and "ikke givet samtykke" in page.get_data(as_text=True)

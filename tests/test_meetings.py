@@ -355,3 +355,8 @@ def test_my_data_shows_exports_and_forgets_meetings(app, world, anna, bo, client
     # Bo's day no longer holds it; his calendar cancels it.
     assert "Mine møder" not in bo.get("/e/moeder/my-day").get_data(as_text=True)
     assert [str(e["status"]) for e in _meetings_in(_feed(bo))] == ["CANCELLED"]
+
+
+def test_a_forged_solution_is_left_out_not_an_error(app, world, anna):
+    assert _book(anna, world, slot=(12, 0), solution="999999").status_code == 302
+    assert _meeting(app).solution_id is None

@@ -25,6 +25,7 @@ from eventhub.meetings.models import (
     new_token,
 )
 from eventhub.meetings.services import place_name
+from eventhub.registration.models import Registration
 from eventhub.registration.privacy import iso, label_of
 
 
@@ -100,8 +101,28 @@ def _purge(event_ids: list[int]) -> int:
     return done
 
 
+def _scan_consents(subject: registry.Subject) -> list[str]:
+    return list(db.session.scalars(
+        select(Event.title).join(Registration, Registration.event_id == Event.id).where(
+            Registration.id.in_(subject.registration_ids),
+            Registration.scan_consent_at.is_not(None))))
+
+
+def _withdraw_scan_consent(subject: registry.Subject) -> None:
+    db.session.execute(update(Registration).where(
+        Registration.id.in_(subject.registration_ids)).values(scan_consent_at=None)
+        .execution_options(synchronize_session=False))
+    db.session.expire_all()
+
+
+SCAN_CONSENT = registry.Consent(
+    "badge_scan", _l("Udstillere og oplægsholdere må scanne dit badge"), _scan_consents,
+    _withdraw_scan_consent)
+
+
 def register(app: Flask) -> None:
     for section in SECTIONS:
         registry.add_section(app, section)
+    registry.add_consent(app, SCAN_CONSENT)
     registry.add_forgetter(app, _forget, order=50)
     registry.add_purger(app, _purge)

@@ -366,6 +366,9 @@ def request_meeting(requester: Registration, invitee: Registration,
                                 "højeste antal. Vent på svar, eller træk en tilbage.",
                                 n=pending), "slot")
     _check_programme(event, slot, requester, invitee)
+    solution = db.session.get(Solution, solution_id) if solution_id else None
+    solution_id = solution.id if solution is not None and solution.status == APPROVED \
+        else None  # a forged or withdrawn solution is left out, not an error
     meeting = Meeting(event_id=event.id, requester_id=requester.id, invitee_id=invitee.id,
                       awaiting_id=invitee.id, starts_at=slot[0], ends_at=slot[1],
                       message=message, solution_id=solution_id, status=REQUESTED)
