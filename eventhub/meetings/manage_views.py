@@ -14,7 +14,8 @@ from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import COMMUNITY_MANAGER, ORGANIZATION_KIND_LABELS, ORGANIZER
 from eventhub.forms import ActionForm
-from eventhub.meetings import scans, services
+from eventhub.meetings import scans, services, staff
+from eventhub.meetings import setup as meeting_setup
 from eventhub.timeutil import LOCAL_TZ
 from eventhub.transactions import attempt
 
@@ -41,7 +42,7 @@ def _number(name: str, default: int) -> int:
     return int(value)
 
 
-def _setup_page(event, data: services.SetupData, status: int = 200, error=None):
+def _setup_page(event, data: meeting_setup.SetupData, status: int = 200, error=None):
     presented = presented_solution_ids(event)
     return render_template(
         "meetings/manage_setup.html", event=event, data=data, error=error,
@@ -56,7 +57,7 @@ def setup(slug: str):
         have = services.setup_of(event)
         places = services.places_of(event)
         tables = [p for p in places if p.kind == "table"]
-        data = services.SetupData(
+        data = meeting_setup.SetupData(
             enabled=bool(have and have.enabled),
             slot_minutes=have.slot_minutes if have else 20, periods=_periods_text(event),
             tables=len(tables) if have else 10,
@@ -64,7 +65,7 @@ def setup(slug: str):
             stand_solution_ids=[p.solution_id for p in places if p.kind == "stand"],
             kinds=list(have.kinds) if have else [], max_pending=have.max_pending if have else 5)
         return _setup_page(event, data)
-    data = services.SetupData(enabled=request.form.get("enabled") == "1",
+    data = meeting_setup.SetupData(enabled=request.form.get("enabled") == "1",
                               periods=request.form.get("periods", ""),
                               kinds=request.form.getlist("kinds"),
                               stand_solution_ids=[int(v) for v in
@@ -76,7 +77,7 @@ def setup(slug: str):
         data.tables = _number("tables", 10)
         data.table_capacity = _number("table_capacity", 1)
         data.max_pending = _number("max_pending", 5)
-        services.save_setup(current_user, event, data)
+        meeting_setup.save_setup(current_user, event, data)
     if failed:
         return _setup_page(event, data, 422, failed.error)
     flash(_("Mødeopsætningen er gemt."), "success")
@@ -86,10 +87,10 @@ def setup(slug: str):
 @bp.get("/")
 def schedule(slug: str):
     event = events.get_event_for(slug, current_user, ORGANIZER, COMMUNITY_MANAGER)
-    slots, places, cells = services.schedule(current_user, event)
+    slots, places, cells = staff.schedule(current_user, event)
     return render_template(
         "meetings/manage_schedule.html", event=event, slots=slots, places=places,
-        cells=cells, figures=services.figures(current_user, event),
+        cells=cells, figures=staff.figures(current_user, event),
         setup=services.setup_of(event), place_name=services.place_name,
         organizer=events.has_role(current_user, event, ORGANIZER))
 
@@ -97,7 +98,7 @@ def schedule(slug: str):
 @bp.get("/schedule.pdf")
 def schedule_pdf(slug: str):
     event = events.get_event_for(slug, current_user, ORGANIZER, COMMUNITY_MANAGER)
-    slots, places, cells = services.schedule(current_user, event)
+    slots, places, cells = staff.schedule(current_user, event)
     html = render_template("pdf/meeting_schedule.html", event=event, slots=slots,
                            places=places, cells=cells, place_name=services.place_name)
     return Response(render_pdf(html), mimetype="application/pdf", headers={

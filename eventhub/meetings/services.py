@@ -9,7 +9,6 @@ and the request's transaction is rolled back whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
@@ -18,15 +17,12 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from eventhub.db import lock_row, utcnow
-from eventhub.directory.models import APPROVED, RUNNING, Experience, Solution
+from eventhub.directory.models import APPROVED, Solution
 from eventhub.directory.services import is_listed
 from eventhub.errors import Conflict, Forbidden, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import has_role
 from eventhub.extensions import db
-from eventhub.followup.models import FROM_MEETING, Lead, LeadEntry
-from eventhub.followup.models import MEETING as LEAD_MEETING
-from eventhub.i18n import localdt
 from eventhub.mail import queue_built_mail
 from eventhub.meetings.models import (
     ACCEPTED,
@@ -34,7 +30,6 @@ from eventhub.meetings.models import (
     DECLINED,
     OPEN_STATUSES,
     REQUESTED,
-    STAND,
     TABLE,
     WITHDRAWN,
     Meeting,
@@ -76,108 +71,6 @@ def periods_of(event: Event) -> list[MeetingPeriod]:
 def places_of(event: Event) -> list[MeetingPlace]:
     return list(db.session.scalars(select(MeetingPlace).where(
         MeetingPlace.event_id == event.id).order_by(MeetingPlace.position, MeetingPlace.id)))
-
-
-@dataclass
-class SetupData:
-    enabled: bool = False
-    slot_minutes: int = 20
-    periods: str = ""  # one a line: "12:30-14:00"
-    tables: int = 10
-    table_capacity: int = 1
-    stand_solution_ids: list[int] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    max_pending: int = 5
-
-
-def _clock(text: str, event: Event) -> datetime:
-    hours, _sep, minutes = text.strip().replace(".", ":").partition(":")
-    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
-        raise ValidationError(_("Skriv tidsrummene som 12:30-14:00, ét pr. linje."), "periods")
-    day = event.starts_at.astimezone(LOCAL_TZ).date()
-    local = datetime(day.year, day.month, day.day, int(hours), int(minutes), tzinfo=LOCAL_TZ)
-    return local.astimezone(event.starts_at.tzinfo)
-
-
-def parse_periods(text: str, event: Event) -> list[Slot]:
-    """"12:30-14:00" lines on the event's first day, in order, not overlapping."""
-    found: list[Slot] = []
-    for line in (text or "").splitlines():
-        line = line.strip().replace("–", "-")
-        if not line:
-            continue
-        start, sep, end = line.partition("-")
-        if not sep:
-            raise ValidationError(_("Skriv tidsrummene som 12:30-14:00, ét pr. linje."),
-                                  "periods")
-        begins, ends = _clock(start, event), _clock(end, event)
-        if ends <= begins:
-            raise ValidationError(_("Et tidsrum skal slutte efter det begynder (%(line)s).",
-                                    line=line), "periods")
-        found.append((begins, ends))
-    found.sort()
-    for (_a, a_end), (b_start, _b) in zip(found, found[1:], strict=False):
-        if b_start < a_end:
-            raise ValidationError(_("To tidsrum overlapper hinanden."), "periods")
-    return found
-
-
-def _check_setup(data: SetupData) -> None:
-    if not MIN_SLOT <= data.slot_minutes <= MAX_SLOT:
-        raise ValidationError(_("Et møde varer mellem %(a)d og %(b)d minutter.",
-                                a=MIN_SLOT, b=MAX_SLOT), "slot_minutes")
-    if not 0 <= data.tables <= MAX_PLACES:
-        raise ValidationError(_("Højst %(max)d borde.", max=MAX_PLACES), "tables")
-    if not 1 <= data.table_capacity <= 20:
-        raise ValidationError(_("Et bord har plads til 1-20 møder ad gangen."),
-                              "table_capacity")
-    if not 1 <= data.max_pending <= 50:
-        raise ValidationError(_("Vælg et loft mellem 1 og 50."), "max_pending")
-
-
-def save_setup(actor, event: Event, data: SetupData) -> MeetingSetup:
-    """The organizer's meeting rules, periods and places. Places already booked keep
-    their meetings: tables are only added or renumbered, never removed while in use."""
-    require_organizer(actor, event)
-    _check_setup(data)
-    periods = parse_periods(data.periods, event)
-    if data.enabled and not periods:
-        raise ValidationError(_("Skriv mindst ét tidsrum til møder."), "periods")
-    setup = setup_of(event) or MeetingSetup(event_id=event.id)
-    db.session.add(setup)
-    setup.enabled, setup.slot_minutes = data.enabled, data.slot_minutes
-    setup.kinds, setup.max_pending = list(data.kinds), data.max_pending
-    db.session.execute(delete(MeetingPeriod).where(MeetingPeriod.event_id == event.id))
-    db.session.add_all(MeetingPeriod(event_id=event.id, starts_at=a, ends_at=b)
-                       for a, b in periods)
-    _save_places(event, data)
-    db.session.flush()
-    return setup
-
-
-def _save_places(event: Event, data: SetupData) -> None:
-    have = {p.name: p for p in places_of(event)}
-    wanted: list[tuple[str, str, int | None, int]] = [
-        (_("Bord %(n)d", n=n), TABLE, None, data.table_capacity)
-        for n in range(1, data.tables + 1)]
-    if data.stand_solution_ids:
-        for sol in db.session.scalars(select(Solution).where(
-                Solution.id.in_(data.stand_solution_ids)).order_by(Solution.name)):
-            wanted.append((_("Stand: %(name)s", name=sol.name)[:80], STAND, sol.id, 1))
-    names = {w[0] for w in wanted}
-    for name, place in have.items():
-        if name not in names:
-            used = db.session.scalar(select(func.count()).select_from(MeetingHold).where(
-                MeetingHold.place_id == place.id, MeetingHold.meeting_id.is_not(None)))
-            if used:
-                raise Conflict(_("%(name)s har møder og kan ikke fjernes.", name=name),
-                               "tables")
-            db.session.delete(place)
-    for position, (name, kind, solution_id, capacity) in enumerate(wanted):
-        place = have.get(name) or MeetingPlace(event_id=event.id, name=name)
-        place.kind, place.solution_id, place.capacity, place.position = (
-            kind, solution_id, capacity, position)
-        db.session.add(place)
 
 
 def require_organizer(actor, event: Event) -> None:
@@ -340,7 +233,7 @@ def _check_programme(event: Event, start: Slot, *people: Registration) -> None:
                            "slot")
 
 
-def _message(text: str | None) -> str:
+def message_text(text: str | None) -> str:
     text = (text or "").strip()
     if len(text) > MAX_MESSAGE:
         raise ValidationError(_("Højst %(max)d tegn.", max=MAX_MESSAGE), "message")
@@ -357,7 +250,7 @@ def request_meeting(requester: Registration, invitee: Registration,
     slot = _slot(event, starts_at)
     if slot[0] <= utcnow():
         raise ValidationError(_("Tidspunktet er allerede gået. Vælg et senere."), "slot")
-    message = _message(message)
+    message = message_text(message)
     lock_row(db.session, Registration, requester.id)  # one person's requests in turn
     pending = db.session.scalar(select(func.count()).select_from(Meeting).where(
         Meeting.requester_id == requester.id, Meeting.status == REQUESTED))
@@ -417,7 +310,7 @@ def answer(meeting: Meeting, reg: Registration, accept: bool, message: str = "")
         raise Conflict(_("Forespørgslen er allerede besvaret."))
     if meeting.awaiting_id != reg.id:
         raise Forbidden(_("Det er den anden persons tur til at svare."))
-    meeting.answer_message = _message(message)
+    meeting.answer_message = message_text(message)
     meeting.answered_at = utcnow()
     if accept:
         meeting.status, meeting.accepted_at, meeting.awaiting_id = ACCEPTED, utcnow(), None
@@ -451,7 +344,7 @@ def move(meeting: Meeting, reg: Registration, starts_at: datetime | None,
     meeting.sequence += 1
     _hold(meeting, slot[0])
     if message:
-        meeting.answer_message = _message(message)
+        meeting.answer_message = message_text(message)
     if meeting.status == REQUESTED:
         meeting.awaiting_id = meeting.other(reg.id).id
     db.session.flush()
@@ -470,7 +363,7 @@ def cancel(meeting: Meeting, reg: Registration, message: str = "") -> None:
         meeting.status = WITHDRAWN
     else:
         meeting.status = CANCELLED
-    meeting.answer_message = _message(message) or meeting.answer_message
+    meeting.answer_message = message_text(message) or meeting.answer_message
     meeting.awaiting_id = None
     meeting.sequence += 1
     _release(meeting)
@@ -556,124 +449,3 @@ def _mail(meeting: Meeting, to: Registration, what: str) -> None:
     queue_built_mail(to.email, "meeting", kind="meeting", event_id=meeting.event_id,
                      meeting_id=meeting.id, to_registration_id=to.id, what=what,
                      sequence=meeting.sequence)
-
-
-# --- staff --------------------------------------------------------------------------------
-
-def schedule(actor, event: Event) -> tuple[list[Slot], list[MeetingPlace],
-                                           dict[tuple[int, datetime], list[Meeting]]]:
-    """Slots × places, and the open meetings in each cell."""
-    require_staff(actor, event)
-    cells: dict[tuple[int, datetime], list[Meeting]] = {}
-    for meeting in db.session.scalars(select(Meeting).where(
-            Meeting.event_id == event.id, Meeting.status.in_(OPEN_STATUSES))
-            .order_by(Meeting.lane)):
-        cells.setdefault((meeting.place_id, meeting.starts_at), []).append(meeting)
-    return slots_of(event), places_of(event), cells
-
-
-@dataclass
-class Figures:
-    requests: int
-    accepted: int
-    declined: int
-    pending: int
-    cancelled: int
-    attendees: int
-    per_attendee: float
-    acceptance_rate: int | None
-
-
-def figures(actor, event: Event) -> Figures:
-    """What the community manager follows: requests and their answers, meetings per
-    attendee (agreed meetings × 2 over confirmed participants), acceptance rate."""
-    require_staff(actor, event)
-    counts = dict(db.session.execute(select(Meeting.status, func.count()).where(
-        Meeting.event_id == event.id).group_by(Meeting.status)).all())
-    from eventhub.registration.models import CONFIRMED
-    attendees = db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.event_id == event.id, Registration.status == CONFIRMED)) or 0
-    accepted = counts.get(ACCEPTED, 0)
-    declined = counts.get(DECLINED, 0)
-    answered = accepted + declined + counts.get(CANCELLED, 0)
-    ever_accepted = db.session.scalar(select(func.count()).select_from(Meeting).where(
-        Meeting.event_id == event.id, Meeting.accepted_at.is_not(None))) or 0
-    return Figures(
-        requests=sum(counts.values()), accepted=accepted, declined=declined,
-        pending=counts.get(REQUESTED, 0), cancelled=counts.get(CANCELLED, 0),
-        attendees=attendees,
-        per_attendee=round(2 * accepted / attendees, 2) if attendees else 0.0,
-        acceptance_rate=round(100 * ever_accepted / (ever_accepted + declined))
-        if answered and (ever_accepted + declined) else None)
-
-
-# --- after the meeting --------------------------------------------------------------------
-
-def follow_up(meeting: Meeting, reg: Registration, solution_id: int | None,
-              note: str = "") -> Lead:
-    """"Vi følger op": the meeting becomes a follow-up lead for a solution, with the
-    meeting in its history. The lead is about the side whose organization does not run
-    the solution (the one who may reuse it)."""
-    if reg.id not in (meeting.requester_id, meeting.invitee_id):
-        raise NotFound(_("Mødet findes ikke."))
-    if meeting.accepted_at is None:
-        raise ValidationError(_("Kun aftalte møder kan følges op."))
-    solution = db.session.get(Solution, solution_id) if solution_id else None
-    if solution is None or solution.status != APPROVED:
-        raise ValidationError(_("Vælg en løsning fra kataloget."), "solution")
-    note = _message(note)
-    other = meeting.other(reg.id)
-    who = other if _runs(reg, solution) and not _runs(other, solution) else reg
-    text = _("Møde ved arrangementet %(when)s ved %(place)s mellem %(a)s og %(b)s; "
-             "%(by)s følger op.", when=localdt(meeting.starts_at, "short"),
-             place=place_name(meeting) or "–", a=meeting.requester.name,
-             b=meeting.invitee.name, by=reg.name)
-    lead = db.session.scalar(select(Lead).where(
-        Lead.event_id == meeting.event_id, Lead.registration_id == who.id,
-        Lead.solution_id == solution.id))
-    if lead is None:
-        lead = Lead(event_id=meeting.event_id, solution_id=solution.id,
-                    registration_id=who.id, organization_id=who.organization_id,
-                    source=FROM_MEETING, stage=LEAD_MEETING)
-        lead.entries.append(LeadEntry(to_stage=LEAD_MEETING, text=text))
-        try:
-            with db.session.begin_nested():
-                db.session.add(lead)
-                db.session.flush()
-        except IntegrityError:
-            raise Conflict(_("Prøv igen.")) from None
-    else:
-        lead.entries.append(LeadEntry(text=text))
-    if note:
-        lead.entries.append(LeadEntry(text=note))
-    db.session.flush()
-    return lead
-
-
-def _runs(reg: Registration, solution: Solution) -> bool:
-    """Whether the person's organization provides or already runs the solution."""
-    if not reg.organization_id:
-        return False
-    if reg.organization_id == solution.provider_id:
-        return True
-    return db.session.scalar(select(func.count()).select_from(Experience).where(
-        Experience.solution_id == solution.id, Experience.organization_id == reg.organization_id,
-        Experience.status.in_(RUNNING))) > 0
-
-
-def solutions_for(meeting: Meeting) -> list[Solution]:
-    """Solutions to follow up on: the meeting's own, and those the two organizations run
-    or present."""
-    ids = {meeting.solution_id} if meeting.solution_id else set()
-    orgs = [o for o in (meeting.requester.organization_id, meeting.invitee.organization_id)
-            if o]
-    if orgs:
-        ids |= set(db.session.scalars(select(Solution.id).where(
-            Solution.provider_id.in_(orgs), Solution.status == APPROVED)))
-        ids |= set(db.session.scalars(select(Experience.solution_id).where(
-            Experience.organization_id.in_(orgs))))
-    if not ids:
-        return list(db.session.scalars(select(Solution).where(
-            Solution.status == APPROVED).order_by(Solution.name).limit(200)))
-    return list(db.session.scalars(select(Solution).where(
-        Solution.id.in_(ids), Solution.status == APPROVED).order_by(Solution.name)))

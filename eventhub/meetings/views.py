@@ -22,7 +22,7 @@ from eventhub.errors import Forbidden, NotFound, ValidationError
 from eventhub.events import services as events
 from eventhub.extensions import db, limiter
 from eventhub.forms import ActionForm
-from eventhub.meetings import scans, services
+from eventhub.meetings import scans, services, staff
 from eventhub.meetings.models import ACCEPTED, REQUESTED, STATUS_LABELS
 from eventhub.registration.models import Registration
 from eventhub.registration.participants import current_registration
@@ -194,7 +194,7 @@ def _meeting_page(event, meeting, reg, token: str | None, status: int = 200):
         other=meeting.other(reg.id), labels=STATUS_LABELS, place=services.place_name(meeting),
         slots=services.free_slots(event, meeting.requester, meeting.invitee)
         if proposing else [], slot_value=services.slot_value,
-        solutions=services.solutions_for(meeting) if meeting.accepted_at else [],
+        solutions=staff.solutions_for(meeting) if meeting.accepted_at else [],
         form=ActionForm()), status
 
 
@@ -227,7 +227,7 @@ def _act(event, found, reg, action: str) -> str:
         services.cancel(found, reg, text)
         return _("Mødet er aflyst. %(name)s får besked.", name=found.other(reg.id).name)
     if action == "followup":
-        services.follow_up(found, reg, request.form.get("solution", type=int), text)
+        staff.follow_up(found, reg, request.form.get("solution", type=int), text)
         return _("Tak. Community manageren følger op på løsningen.")
     raise NotFound(_("Siden findes ikke."))
 

@@ -11,7 +11,7 @@ from eventhub.db import utcnow
 from eventhub.directory.models import Experience, Presentation, Solution
 from eventhub.events.models import COMMUNITY_MANAGER, EventRole, Organization
 from eventhub.extensions import db
-from eventhub.meetings import services
+from eventhub.meetings import services, setup
 from eventhub.programme.models import Speaker
 from eventhub.registration.models import Registration
 from tests.support.factories import PASSWORD, make_event, make_session, make_user
@@ -47,7 +47,7 @@ def setup_meetings(app, event_id: int, *, tables: int = 3, slot_minutes: int = 1
         from eventhub.events.models import Event
         event = db.session.get(Event, event_id)
         actor = organizer or _admin()
-        services.save_setup(actor, event, services.SetupData(
+        setup.save_setup(actor, event, setup.SetupData(
             enabled=True, slot_minutes=slot_minutes, periods=periods, tables=tables,
             max_pending=max_pending))
         db.session.commit()
