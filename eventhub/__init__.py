@@ -19,6 +19,7 @@ from eventhub import (
     events,
     followup,
     i18n,
+    meetings,
     polls,
     privacy,
     programme,
@@ -32,7 +33,7 @@ from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
 DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup,
-           community, api)
+           community, meetings, api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

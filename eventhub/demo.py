@@ -207,6 +207,9 @@ def _followup_demo(event: Event) -> None:
     host_for(event)
     load_followup(event)
     load_community(event)
+    from eventhub.meetings.demo import load_meetings
+
+    load_meetings(event)
 
 
 # Presenters of the municipal cases and keynotes (indexes into PARTICIPANTS).

@@ -64,6 +64,8 @@ REGISTERED = outcomes("login ok 403 403 403 403 403")
 DIRECTORY = outcomes("403 ok 403 ok 403 ok ok")
 # Starring or signing up needs one's own registration at the event: others sign in first.
 OWN_REGISTRATION = outcomes("login ok login login login login login")
+# Badge scanning: exhibitors and presenters of a solution only (none of the seven).
+SCANNER = outcomes("login 403 403 403 403 403 403")
 # The REST API authenticates by bearer token only: a session cookie never reaches it (401).
 TOKEN_ONLY = outcomes("login login login login login login login")
 # Single sign-on routes exist only when an identity provider is configured.
@@ -147,6 +149,15 @@ ACCESS: dict[str, Route] = {
     "/e/<slug>/directory/solutions/<int:solution_id>/experience": R(DIRECTORY),
     "/e/<slug>/directory/solutions/<int:solution_id>/interest": R(DIRECTORY),
     "/e/<slug>/directory/solutions/new": R(DIRECTORY),
+    "/e/<slug>/meetings": R(PUBLIC),
+    "/e/<slug>/meetings/<int:meeting_id>": R(OWN_REGISTRATION),
+    "/e/<slug>/meetings/<int:meeting_id>/<action>": R(OWN_REGISTRATION,
+                                                      action="meeting_action"),
+    "/e/<slug>/meetings/link/<token>": R(PUBLIC, token="meeting_token"),  # mailed link
+    "/e/<slug>/meetings/link/<token>/<action>": R(PUBLIC, token="meeting_token",
+                                                  action="meeting_action"),
+    "/e/<slug>/meetings/new/<int:registration_id>": R(OWN_REGISTRATION),
+    "/e/<slug>/meetings/unavailable": R(OWN_REGISTRATION),
     "/e/<slug>/my-day": R(PUBLIC),
     "/e/<slug>/my-day/feed/reset": R(PUBLIC),
     "/e/<slug>/privacy": R(PUBLIC),
@@ -158,6 +169,9 @@ ACCESS: dict[str, Route] = {
                                                        action="star_action"),
     "/e/<slug>/register": R(PUBLIC),
     "/e/<slug>/register/resend": R(PUBLIC),
+    "/e/<slug>/scan": R(SCANNER),
+    "/e/<slug>/scan/<int:scan_id>": R(SCANNER),
+    "/e/<slug>/scan/withdraw/<token>": R(PUBLIC, token="withdraw_token"),  # mailed link
     "/e/<slug>/speakers": R(PUBLIC),
     "/e/<slug>/speakers/<int:speaker_id>": R(PUBLIC),
     "/healthz": R(PUBLIC),
@@ -212,6 +226,11 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/followup/report.pdf": R(COMMUNITY),
     "/manage/e/<slug>/followup/survey": R(COMMUNITY),
     "/manage/e/<slug>/log": R(ORGANIZER),
+    "/manage/e/<slug>/meetings/": R(COMMUNITY),
+    "/manage/e/<slug>/meetings/exhibitors": R(ORGANIZER),
+    "/manage/e/<slug>/meetings/exhibitors/<int:exhibitor_id>/remove": R(ORGANIZER),
+    "/manage/e/<slug>/meetings/schedule.pdf": R(COMMUNITY),
+    "/manage/e/<slug>/meetings/setup": R(ORGANIZER),
     "/manage/e/<slug>/pictures": R(ORGANIZER),
     "/manage/e/<slug>/polls/": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>": R(ORGANIZER),
@@ -304,6 +323,8 @@ ACCESS: dict[str, Route] = {
     "/r/<token>/my-data/correct": R(PUBLIC),
     "/r/<token>/my-data/delete": R(PUBLIC),
     "/r/<token>/ticket.pdf": R(PUBLIC),
+    # A badge's scan code: a note for everyone, the scanner for exhibitors.
+    "/s/<token>": R(PUBLIC, token="scan_token"),
     "/readyz": R(PUBLIC),
     "/solutions/<int:solution_id>": R(PUBLIC),
     "/static/<path:filename>": R(PUBLIC),
@@ -395,7 +416,41 @@ def build_world() -> dict:
     world.update(_followup_world(dag, victim, world.get("solution_id")))
     world.update(_api_world(dag, users["organizer"]))
     world.update(_community_world(dag, users["community"]))
+    world.update(_meetings_world(dag, mine, victim, world.get("solution_id"), extra))
     return world
+
+
+def _meetings_world(event, mine, victim, solution_id, exhibitor) -> dict:
+    """Meetings set up, one asked by the participant, an exhibitor who scanned the other."""
+    from eventhub.meetings.models import (
+        Exhibitor,
+        Meeting,
+        MeetingPeriod,
+        MeetingPlace,
+        MeetingSetup,
+        Scan,
+    )
+
+    start = event.starts_at + timedelta(hours=3)
+    db.session.add_all([
+        MeetingSetup(event_id=event.id, enabled=True, slot_minutes=20),
+        MeetingPeriod(event_id=event.id, starts_at=start, ends_at=start + timedelta(hours=1)),
+        MeetingPlace(event_id=event.id, name="Bord 1")])
+    meeting = Meeting(event_id=event.id, requester_id=mine.id, invitee_id=victim.id,
+                      awaiting_id=victim.id, starts_at=start,
+                      ends_at=start + timedelta(minutes=20))
+    row = Exhibitor(event_id=event.id, user_id=exhibitor.id, solution_id=solution_id) \
+        if solution_id else None
+    db.session.add_all([meeting] + ([row] if row else []))
+    db.session.flush()
+    scan = Scan(event_id=event.id, registration_id=victim.id, solution_id=solution_id,
+                scanned_by_id=exhibitor.id, tags=[])
+    db.session.add(scan)
+    db.session.flush()
+    return {"meeting_id": meeting.id, "meeting_token": meeting.invitee_token,
+            "meeting_action": "cancel", "exhibitor_id": row.id if row else 0,
+            "scan_id": scan.id, "withdraw_token": scan.withdraw_token,
+            "scan_token": victim.scan_token}
 
 
 def _api_world(event, organizer) -> dict:

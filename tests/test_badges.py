@@ -99,6 +99,11 @@ def urls(codes) -> list[str]:
     return [f"http://localhost/t/{code}" for code in codes]
 
 
+def scan_urls(tokens) -> list[str]:
+    """What a badge's QR code holds: the scan link, never the ticket."""
+    return [f"http://localhost/s/{token}" for token in tokens]
+
+
 @pytest.fixture
 def event_id(app):
     return make_event(app, "del-genbrug-2027", title="Del & Genbrug 2027",
@@ -171,7 +176,8 @@ def test_badges_eight_to_a_page_with_names_roles_and_qr_codes(app, event_id, tmp
     with app.test_request_context():
         regs = load(ids)
         pdf = badges.badges_pdf(regs[0].event, regs)
-        codes = [reg.ticket_code for reg in regs]
+        codes = [reg.scan_token for reg in regs]
+        tickets = {reg.ticket_code for reg in regs}
         labels = {role: str(label).upper() for role, label in BADGE_LABELS.items()}
 
     assert page_count(pdf, tmp_path) == 2
@@ -182,8 +188,9 @@ def test_badges_eight_to_a_page_with_names_roles_and_qr_codes(app, event_id, tmp
     for label in labels.values():  # DELTAGER, OPLÆGSHOLDER, ARRANGØR
         assert label in text
     assert text.count("Del & Genbrug 2027") == len(PEOPLE)
-    assert sorted(qr_codes(page_png(pdf, tmp_path, 1))) == sorted(urls(codes[:8]))
-    assert sorted(qr_codes(page_png(pdf, tmp_path, 2))) == sorted(urls(codes[8:]))
+    assert sorted(qr_codes(page_png(pdf, tmp_path, 1))) == sorted(scan_urls(codes[:8]))
+    assert sorted(qr_codes(page_png(pdf, tmp_path, 2))) == sorted(scan_urls(codes[8:]))
+    assert not any(ticket in text for ticket in tickets)
 
 
 def test_badge_roles_have_distinct_colours(app, event_id, tmp_path):

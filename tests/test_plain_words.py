@@ -43,7 +43,8 @@ WORDS = {
            "implemented", "scaled", "stopped", "wordcloud", "sent", "queued", "failed",
            "skipped", "proposed", "signed_up", "waiting", "copy", "adapted", "inspired",
            "testing", "no", "time", "technology", "economy", "ownership", "quiz", "ranking",
-           "always", "never", "voted", "revealed"},
+           "always", "never", "voted", "revealed", "scan", "table", "stand", "requested",
+           "withdrawn"},
 }
 # What demo participants typed that happens to be a code: a word in the word cloud.
 USER_WORDS = {"data"}
@@ -115,10 +116,11 @@ STARTS = {
     "organizer": ["/manage/", f"/manage/e/{SLUG}", f"/e/{SLUG}", "/account", "/",
                   f"/manage/e/{SLUG}/polls/remote", f"/manage/e/{SLUG}/polls/screen"],
     "manager": ["/manage/", f"/manage/e/{SLUG}", f"/manage/e/{SLUG}/followup/",
+                f"/manage/e/{SLUG}/meetings/",
                 f"/e/{SLUG}", "/", "/community/", f"/manage/e/{SLUG}/registrations",
                 "/community/open-data/"],
     "participant": ["/my-events", "/", f"/e/{SLUG}", "/account", "/my-data", f"/e/{SLUG}/directory",
-                    f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme"],
+                    f"/e/{SLUG}/my-day", f"/e/{SLUG}/programme", f"/e/{SLUG}/meetings"],
 }
 
 

@@ -158,10 +158,10 @@ def test_every_speaker_gets_a_taler_badge_with_job_title_in_the_events_language(
         assert "Mette Holm Udviklingskonsulent" in text
         with app.app_context():
             from eventhub.registration.models import Registration
-            codes = {db.session.get(Registration, r).ticket_code
+            codes = {db.session.get(Registration, r).scan_token
                      for r in (setup["reg"], setup["guest"])}
-        decoded = pdf_qr_codes(pdf, tmp_path)
-        assert sorted(decoded) == sorted(f"http://localhost/t/{c}" for c in codes)
+        decoded = pdf_qr_codes(pdf, tmp_path)  # the scan link, never the ticket
+        assert sorted(decoded) == sorted(f"http://localhost/s/{c}" for c in codes)
 
     with app.app_context():  # an English event prints English badges, from Danish too
         from eventhub.events.models import Event

@@ -24,6 +24,7 @@ from eventhub.directory.models import (
     Solution,
 )
 from eventhub.errors import Forbidden, NotFound, ValidationError
+from eventhub.events import hooks
 from eventhub.events import services as events
 from eventhub.events.models import MUNICIPALITY, REGION, Organization
 from eventhub.extensions import db, limiter
@@ -188,7 +189,8 @@ def _solution_page(event, reg, sol: Solution, public: bool = False):
         counts=services.interest_counts([sol.id]).get(sol.id, {}), public=public,
         own_experience=services.experience_of(sol, reg.organization_id) if reg else None,
         corrects=event is not None and services.may_correct(current_user, event),
-        presenters_of=lambda p: [] if public else services.shown_presenters(p, event))
+        presenters_of=lambda p: [] if public else services.shown_presenters(p, event),
+        panels=[] if public else hooks.render_panels(hooks.SOLUTION, (event, sol), reg))
 
 
 @public_bp.get("/solutions/<int:solution_id>")
@@ -286,6 +288,7 @@ def _person_page(event, reg, who, form, status=200):
         "directory/person.html", event=event, reg=reg, who=who,
         profile=services.profile_of(who), experiences=exps, statuses=EXPERIENCE_STATUSES,
         sessions=services.presenter_sessions(who), form=form, categories=CATEGORIES,
+        panels=hooks.render_panels(hooks.PERSON, who, reg),
         wants=services.solutions_marked(who, "learn")), status
 
 

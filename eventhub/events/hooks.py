@@ -32,6 +32,10 @@ SESSION = "panels.session"  # under a programme session: context(session, regist
 POLL = "panels.poll"  # under a poll on the join page: context(poll, event)
 # A participant's event on "Mine arrangementer": context(registration, user)
 PARTICIPANT = "panels.participant"
+# On a person's page in the directory: context(that registration, my registration or None)
+PERSON = "panels.person"
+# On a solution's page in an event's directory: context((event, solution), my registration)
+SOLUTION = "panels.solution"
 
 
 def add_panel(app: Flask, place: str, panel: Panel) -> None:

@@ -42,7 +42,10 @@ STAGE_RANK = {NEW: 0, DROPPED: 1, CONTACTED: 2, MEETING: 3, ADOPTED_INSPIRATION:
 # Where a lead came from.
 FROM_INTEREST, FROM_CONTACT, FROM_INTRODUCTION, BY_HAND = (
     "interest", "contact", "introduction", "manual")
+FROM_MEETING, FROM_SCAN = "meeting", "scan"
 SOURCES = {
+    FROM_MEETING: _l("Møde ved arrangementet"),
+    FROM_SCAN: _l("Badge-scanning"),
     FROM_INTEREST: _l("Interesse"),
     FROM_CONTACT: _l("Kontaktanmodning"),
     FROM_INTRODUCTION: _l("Introduktion"),

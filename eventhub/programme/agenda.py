@@ -3,9 +3,15 @@ overlap warnings and the personal calendar feed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from eventhub import contributions
 from eventhub.db import lock_row, utcnow
 from eventhub.errors import DomainError, NotFound, ValidationError
 from eventhub.extensions import db
@@ -24,6 +30,39 @@ from eventhub.registration.models import CONFIRMED, Registration
 
 class SignupClosed(DomainError):
     status_code = 409
+
+
+# Other domains' entries in a participant's day (meetings at the event): shown on
+# "my day" and written to the personal calendar feed beside the sessions.
+_DAY_ITEMS = "programme.day_items"
+
+
+@dataclass
+class DayItem:
+    uid: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str = ""
+    description: str = ""
+    url: str | None = None
+    sequence: int = 0
+    cancelled: bool = False  # kept in the feed with STATUS:CANCELLED
+    shown: bool = True  # False: only in the feed (a cancelled entry), not on the page
+    in_feed: bool = True  # False: only on the page (a request not yet agreed)
+    note: str = ""  # a short state on the page ("Afventer svar")
+    stamp: datetime | None = None
+
+
+def add_day_items(app: Flask, fn: Callable[[Registration], list[DayItem]]) -> None:
+    """``fn(registration)`` adds entries to that person's day and calendar feed."""
+    contributions.add(app, _DAY_ITEMS, fn)
+
+
+def day_items(reg: Registration) -> list[DayItem]:
+    """Every domain's entries in the person's day, in time order."""
+    items = [item for fn in contributions.of(_DAY_ITEMS) for item in fn(reg)]
+    return sorted(items, key=lambda i: (i.starts_at, i.uid))
 
 
 def starred_ids(reg: Registration | None) -> set[int]:

@@ -6,6 +6,7 @@ from flask import current_app, url_for
 
 from eventhub.events.models import Event
 from eventhub.ical import add_event, new_calendar, to_bytes
+from eventhub.programme.agenda import DayItem
 from eventhub.programme.models import CANCELLED, KIND_LABELS, Session
 
 
@@ -29,9 +30,16 @@ def _add(cal, event: Event, session: Session) -> None:
     )
 
 
-def calendar_bytes(event: Event, sessions: list[Session], name: str) -> bytes:
-    """A calendar of these sessions (cancelled ones keep their UID, STATUS:CANCELLED)."""
+def calendar_bytes(event: Event, sessions: list[Session], name: str,
+                   items: list[DayItem] = ()) -> bytes:
+    """A calendar of these sessions (cancelled ones keep their UID, STATUS:CANCELLED)
+    and other entries of a person's day (meetings)."""
     cal = new_calendar(name=name)
     for session in sessions:
         _add(cal, event, session)
+    for item in items:
+        add_event(cal, uid=item.uid, summary=item.title, start=item.starts_at,
+                  end=item.ends_at, location=item.location, description=item.description,
+                  url=item.url, sequence=item.sequence, cancelled=item.cancelled,
+                  stamp=item.stamp)
     return to_bytes(cal)

@@ -197,6 +197,7 @@ def my_day(slug: str):
     feed_url = current_app.config["BASE_URL"] + https
     return render_template(
         "programme/my_day.html", event=event, reg=reg, sessions=sessions,
+        items=[i for i in agenda.day_items(reg) if i.shown],
         overlaps=agenda.overlaps(sessions), signups=agenda.signups_of(reg),
         feed_url=feed_url, webcal_url="webcal://" + feed_url.split("://", 1)[1],
         kind_labels=KIND_LABELS, form=ActionForm(),
@@ -220,5 +221,6 @@ def agenda_feed(slug: str, token: str):
     if event.slug != slug:
         raise NotFound(_("Kalenderen findes ikke. Linket kan være nulstillet."))
     body = calendars.calendar_bytes(event, agenda.my_day(reg),
-                                    _("Min dag: %(title)s", title=event.title))
+                                    _("Min dag: %(title)s", title=event.title),
+                                    [i for i in agenda.day_items(reg) if i.in_feed])
     return _ics(body, f"min-dag-{event.slug}.ics")

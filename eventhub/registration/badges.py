@@ -4,8 +4,10 @@ and sheets of name badges for the organizers to print and cut.
 Both are HTML templates (``templates/pdf/``) rendered with ``render_template`` in the
 event's own language (``_()`` and ``|localdt`` follow it, not the language of whoever
 prints) and turned into PDF by
-WeasyPrint. Every QR code is an inline ``data:`` PNG that encodes the stable public
-ticket URL ``BASE_URL/t/<ticket code>``; nothing is fetched while rendering.
+WeasyPrint. Every QR code is an inline ``data:`` PNG: the ticket's encodes the stable
+public ticket URL ``BASE_URL/t/<ticket code>`` (check-in scans it); a badge's encodes
+the person's scan link ``BASE_URL/s/<scan token>`` (exhibitors scan it), never the
+ticket. Nothing is fetched while rendering.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from eventhub.registration.models import (
     SPEAKER,
     STATUS_LABELS,
     Registration,
+    new_scan_token,
 )
 
 # A4 sheet: 2 columns × 4 rows of 90 × 55 mm badges (credit-card holders).
@@ -56,6 +59,15 @@ TICKET_QR_BOX = 8
 def ticket_link(ticket_code: str) -> str:
     """The absolute URL a ticket's QR code encodes (check-in scans it)."""
     return current_app.config["BASE_URL"].rstrip("/") + "/t/" + ticket_code
+
+
+def scan_link(reg: Registration) -> str:
+    """What a badge's QR code encodes: the person's scan token (/s/<token>), read by
+    exhibitors' scanners. Never the ticket: whoever photographs a badge cannot open the
+    ticket or check its holder in, and the check-in does not accept it."""
+    if not reg.scan_token:
+        reg.scan_token = new_scan_token()
+    return current_app.config["BASE_URL"].rstrip("/") + "/s/" + reg.scan_token
 
 
 def qr_data_uri(text: str, box_size: int = BADGE_QR_BOX) -> str:
@@ -96,7 +108,7 @@ def _ticket_html(reg: Registration, link: str) -> str:
 
 @dataclass(frozen=True)
 class SpeakerBadge:
-    """A speaker of the programme, for the badges: registered (their ticket's QR code on
+    """A speaker of the programme, for the badges: registered (their scan QR code on
     a TALER badge) or from outside (a TALER badge without a QR code)."""
 
     name: str
@@ -126,7 +138,7 @@ def _badge(reg: Registration, with_qr: bool, speaker: SpeakerBadge | None = None
         "job_title": (speaker.job_title if speaker and speaker.job_title else reg.job_title),
         "organization": reg.organization.name if reg.organization else "",
         "role": role,
-        "qr_src": qr_data_uri(ticket_link(reg.ticket_code)) if with_qr else None,
+        "qr_src": qr_data_uri(scan_link(reg)) if with_qr else None,
     }
 
 

@@ -26,6 +26,7 @@ def data_from_form(form, answers) -> services.RegistrationData:
         organization=form.organization.data or "", job_title=form.job_title.data or "",
         organization_kind=form.organization_kind.data or None,
         answers=answers, directory_consent=bool(form.directory_consent.data),
+        scan_consent=bool(getattr(getattr(form, "scan_consent", None), "data", False)),
         badge_role=getattr(getattr(form, "badge_role", None), "data", None) or "participant",
         phone=form.phone.data or "", followup_consent=bool(form.followup_consent.data),
     )

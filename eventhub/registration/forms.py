@@ -51,6 +51,13 @@ class RegistrationForm(FlaskForm):
                        "Du kan fortryde når som helst."),
         default=False,
     )
+    scan_consent = BooleanField(
+        _l("Udstillere og oplægsholdere må scanne mit badge"),
+        description=_l("Scanner de dit badge, får deres løsning dit navn, din organisation "
+                       "og stilling, og du får en mail om det med et link til at trække det "
+                       "tilbage. Din e-mailadresse gives ikke videre."),
+        default=False,
+    )
 
 
 class StaffRegistrationForm(RegistrationForm):

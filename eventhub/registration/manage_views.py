@@ -183,6 +183,7 @@ def edit(slug: str, reg_id: int):
             "name": reg.name, "email": reg.email, "job_title": reg.job_title,
             "organization": reg.organization.name if reg.organization else "",
             "directory_consent": reg.directory_consent, "badge_role": reg.badge_role,
+            "scan_consent": reg.scan_consent,
         })
     else:
         form = StaffRegistrationForm()

@@ -50,6 +50,12 @@ def new_ticket_code() -> str:
     return secrets.token_urlsafe(20)
 
 
+def new_scan_token() -> str:
+    """The code in a badge's second QR, read by exhibitors' scanners: 192 random bits,
+    never the ticket code (a scanner must not check anyone in or open their ticket)."""
+    return secrets.token_urlsafe(24)
+
+
 def new_manage_token() -> str:
     """The secret in a participant's personal link: 256 random bits."""
     return secrets.token_urlsafe(32)
@@ -92,6 +98,10 @@ class Registration(db.Model):
     # "The organizer may contact me about follow-up after the event" (unticked by
     # default, withdrawable in "my data"): community managers then see email and phone.
     followup_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Udstillere og oplægsholdere må scanne mit badge": asked at registration, unticked.
+    scan_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_token: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                   default=new_scan_token)
     source: Mapped[str] = mapped_column(String(12), default="web")  # web | staff | import
 
     event: Mapped[Event] = relationship()
@@ -108,6 +118,10 @@ class Registration(db.Model):
     @property
     def followup_consent(self) -> bool:
         return self.followup_consent_at is not None
+
+    @property
+    def scan_consent(self) -> bool:
+        return self.scan_consent_at is not None
 
 
 class Question(db.Model):

@@ -20,6 +20,7 @@ from eventhub.registration.models import (
     Answer,
     Registration,
     new_manage_token,
+    new_scan_token,
     new_ticket_code,
 )
 
@@ -146,6 +147,8 @@ def _anonymize(registration_ids: list[int]) -> None:
         reg.email = registry.placeholder_email(reg.id, secrets.token_hex(4))
         reg.job_title = ""
         reg.directory_consent_at = None
+        reg.scan_consent_at = None
+        reg.scan_token = new_scan_token()
         reg.user_id = None
         reg.manage_token, reg.ticket_code = new_manage_token(), new_ticket_code()
     db.session.flush()

@@ -60,6 +60,7 @@ class RegistrationData:
     organization_kind: str | None = None
     answers: dict[int, Any] = field(default_factory=dict)
     directory_consent: bool = False
+    scan_consent: bool = False
     badge_role: str = PARTICIPANT
     # None: leave as it is (imports and the API do not ask).
     phone: str | None = None
@@ -290,6 +291,10 @@ def _apply(reg: Registration, data: RegistrationData, questions, cleaned,
         reg.followup_consent_at = utcnow()
     elif data.followup_consent is False:
         reg.followup_consent_at = None
+    if data.scan_consent and reg.scan_consent_at is None:
+        reg.scan_consent_at = utcnow()
+    elif not data.scan_consent:
+        reg.scan_consent_at = None
     q.store_answers(reg, questions, cleaned)
 
 

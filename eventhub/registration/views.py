@@ -151,6 +151,7 @@ def edit(token: str):
             "organization": reg.organization.name if reg.organization else "",
             "directory_consent": reg.directory_consent, "phone": reg.phone,
             "followup_consent": reg.followup_consent,
+            "scan_consent": reg.scan_consent,
         })
     else:
         form = RegistrationForm()

@@ -57,8 +57,12 @@ def demo(live_server) -> dict:
                                   "ORDER BY id LIMIT 1", (event_id,)).fetchone()[0]
         room_id = conn.execute("SELECT id FROM rooms WHERE event_id = ? ORDER BY id LIMIT 1",
                                (event_id,)).fetchone()[0]
+        listed, scan_token = conn.execute(
+            "SELECT id, scan_token FROM registrations WHERE event_id = ? AND "
+            "directory_consent_at IS NOT NULL ORDER BY id LIMIT 1", (event_id,)).fetchone()
     return {"event_id": event_id, "join": join_code, "session": session_id, "poll": poll_id,
-            "speaker": speaker_id, "room": room_id}
+            "speaker": speaker_id, "room": room_id, "listed": listed,
+            "scan_token": scan_token}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +138,12 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("manage-room-delete", f"{manage}/programme/rooms/{demo['room']}/delete", "admin"),
         ("community", "/community/", "admin"),
         ("open-data", "/community/open-data/", "anonymous"),
+        ("meetings", f"/e/{slug}/meetings", "participant"),
+        ("meeting-picker", f"/e/{slug}/meetings/new/{demo['listed']}", "participant"),
+        ("badge-code", f"/s/{demo['scan_token']}", "anonymous"),
+        ("manage-meetings", f"{manage}/meetings/", "admin"),
+        ("manage-meetings-setup", f"{manage}/meetings/setup", "admin"),
+        ("manage-exhibitors", f"{manage}/meetings/exhibitors", "admin"),
     ]
 
 

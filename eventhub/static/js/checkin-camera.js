@@ -1,9 +1,10 @@
-// Scanning tickets with the phone's camera, where the browser has BarcodeDetector. Each
-// ticket QR code (its /t/<code> URL) is handed to onCode once while it is held up.
+// Scanning QR codes with the phone's camera, where the browser has BarcodeDetector. Each
+// code that ``read`` accepts (by default a ticket's /t/<code> URL; the badge scanner
+// passes its own reader for /s/<token>) is handed to onCode once while it is held up.
 
 import { ticketCode } from "./checkin-sync.js";
 
-export function scanner(onCode, unreadable = "") {
+export function scanner(onCode, unreadable = "", read = ticketCode) {
   const section = document.querySelector("[data-scanner]");
   if (!section || !("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) return;
   section.hidden = false;
@@ -22,11 +23,11 @@ export function scanner(onCode, unreadable = "") {
     if (!stream) return;
     try {
       for (const found of await detector.detect(video)) {
-        const code = ticketCode(found.rawValue);
+        const code = read(found.rawValue);
         if (!code) status.textContent = unreadable;
         if (code && code !== last) {
           last = code;
-          setTimeout(() => { last = ""; }, 3000); // the same ticket held up: once
+          setTimeout(() => { last = ""; }, 3000); // the same code held up: once
           await onCode(code);
         }
       }
