@@ -137,6 +137,40 @@ def carry_on(lead: Lead, event: Event, actor=None, text: str = "") -> bool:
     return True
 
 
+def lead_for_participant(event: Event, reg: Registration, solution_id: int, *, source: str,
+                         stage: str = NEW, text: str, author_id: int | None = None) -> Lead:
+    """The lead for a participant's organization (or, without one, the participant) and a
+    solution, made by something the participant did at ``event`` (a meeting, a badge
+    scan): the organizer's lead carries on when there is one, else a new one begins here.
+    ``text`` goes into its history. Safe when two requests make it at once."""
+
+    def find() -> Lead | None:
+        return lead_in_scope(event, solution_id, reg.organization_id) or db.session.scalar(
+            select(Lead).where(Lead.event_id == event.id, Lead.registration_id == reg.id,
+                               Lead.solution_id == solution_id))
+
+    lead = find()
+    if lead is None:
+        lead = new_lead(event, solution_id=solution_id, registration_id=reg.id,
+                        organization_id=reg.organization_id, source=source, stage=stage,
+                        created_by_id=author_id)
+        lead.entries.append(LeadEntry(author_id=author_id, to_stage=stage,
+                                      event_id=event.id, text=text))
+        try:
+            with db.session.begin_nested():
+                db.session.add(lead)
+                db.session.flush()
+            return lead
+        except IntegrityError:
+            lead = find()
+            if lead is None:
+                raise Conflict(_("Prøv igen.")) from None
+    if not carry_on(lead, event, text=text):
+        lead.entries.append(LeadEntry(author_id=author_id, event_id=event.id, text=text))
+    db.session.flush()
+    return lead
+
+
 def merge_leads(keep: Lead, other: Lead, actor=None) -> None:
     """Make ``other`` part of ``keep``: the furthest stage wins, every event and history
     line is kept, and the merge is written in the history."""

@@ -14,7 +14,8 @@ from eventhub.db import utcnow
 from eventhub.directory.models import Solution
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.followup.models import FROM_SCAN, NEW, Lead, LeadEntry
+from eventhub.followup import services as followup
+from eventhub.followup.models import FROM_SCAN, NEW
 from eventhub.meetings import services
 from eventhub.meetings.models import (
     ACCEPTED,
@@ -115,16 +116,9 @@ def _exhibitor(event: Event, solution: Solution | None, people: dict) -> None:
         reg = people.get(name)
         if reg is None or reg.scan_consent_at is None:
             continue
-        lead = db.session.scalar(select(Lead).where(
-            Lead.event_id == event.id, Lead.registration_id == reg.id,
-            Lead.solution_id == solution.id))
-        if lead is None:
-            lead = Lead(event_id=event.id, solution_id=solution.id, registration_id=reg.id,
-                        organization_id=reg.organization_id, source=FROM_SCAN, stage=NEW,
-                        created_by_id=user.id)
-            lead.entries.append(LeadEntry(author_id=user.id, to_stage=NEW, text=notes))
-            db.session.add(lead)
-            db.session.flush()
+        lead = followup.lead_for_participant(event, reg, solution.id, source=FROM_SCAN,
+                                             stage=NEW, text=notes or tags[0],
+                                             author_id=user.id)
         db.session.add(Scan(event_id=event.id, registration_id=reg.id,
                             solution_id=solution.id, scanned_by_id=user.id, lead_id=lead.id,
                             rating=rating, notes=notes, tags=tags))

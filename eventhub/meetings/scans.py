@@ -17,6 +17,7 @@ from eventhub.directory.models import APPROVED, Presentation, Solution
 from eventhub.errors import Conflict, Forbidden, NotFound, ValidationError
 from eventhub.events.models import Event
 from eventhub.extensions import db
+from eventhub.followup import services as followup
 from eventhub.followup.models import FROM_SCAN, NEW, Lead, LeadEntry
 from eventhub.mail import queue_built_mail
 from eventhub.meetings.models import Exhibitor, Scan
@@ -160,26 +161,8 @@ def scan(user, event: Event, typed: str, solution_id: int | None = None) -> Scan
 def _lead_for(event: Event, reg: Registration, solution: Solution, user) -> Lead:
     text = _("Badge scannet for %(solution)s af %(who)s.", solution=solution.name,
              who=user.display_name)
-    lead = db.session.scalar(select(Lead).where(
-        Lead.event_id == event.id, Lead.registration_id == reg.id,
-        Lead.solution_id == solution.id))
-    if lead is None:
-        lead = Lead(event_id=event.id, solution_id=solution.id, registration_id=reg.id,
-                    organization_id=reg.organization_id, source=FROM_SCAN, stage=NEW,
-                    created_by_id=user.id)
-        lead.entries.append(LeadEntry(author_id=user.id, to_stage=NEW, text=text))
-        try:
-            with db.session.begin_nested():
-                db.session.add(lead)
-                db.session.flush()
-            return lead
-        except IntegrityError:
-            lead = db.session.scalar(select(Lead).where(
-                Lead.event_id == event.id, Lead.registration_id == reg.id,
-                Lead.solution_id == solution.id))
-    lead.entries.append(LeadEntry(author_id=user.id, text=text))
-    db.session.flush()
-    return lead
+    return followup.lead_for_participant(event, reg, solution.id, source=FROM_SCAN,
+                                         stage=NEW, text=text, author_id=user.id)
 
 
 @dataclass

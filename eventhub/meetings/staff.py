@@ -8,12 +8,12 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from eventhub.directory.models import APPROVED, RUNNING, Experience, Solution
-from eventhub.errors import Conflict, NotFound, ValidationError
+from eventhub.errors import NotFound, ValidationError
 from eventhub.events.models import Event
 from eventhub.extensions import db
+from eventhub.followup import services as followup
 from eventhub.followup.models import FROM_MEETING, Lead, LeadEntry
 from eventhub.followup.models import MEETING as LEAD_MEETING
 from eventhub.i18n import localdt
@@ -105,24 +105,11 @@ def follow_up(meeting: Meeting, reg: Registration, solution_id: int | None,
              "%(by)s følger op.", when=localdt(meeting.starts_at, "short"),
              place=place_name(meeting) or "–", a=meeting.requester.name,
              b=meeting.invitee.name, by=reg.name)
-    lead = db.session.scalar(select(Lead).where(
-        Lead.event_id == meeting.event_id, Lead.registration_id == who.id,
-        Lead.solution_id == solution.id))
-    if lead is None:
-        lead = Lead(event_id=meeting.event_id, solution_id=solution.id,
-                    registration_id=who.id, organization_id=who.organization_id,
-                    source=FROM_MEETING, stage=LEAD_MEETING)
-        lead.entries.append(LeadEntry(to_stage=LEAD_MEETING, text=text))
-        try:
-            with db.session.begin_nested():
-                db.session.add(lead)
-                db.session.flush()
-        except IntegrityError:
-            raise Conflict(_("Prøv igen.")) from None
-    else:
-        lead.entries.append(LeadEntry(text=text))
+    event = db.session.get(Event, meeting.event_id)
+    lead = followup.lead_for_participant(event, who, solution.id, source=FROM_MEETING,
+                                         stage=LEAD_MEETING, text=text)
     if note:
-        lead.entries.append(LeadEntry(text=note))
+        lead.entries.append(LeadEntry(event_id=event.id, text=note))
     db.session.flush()
     return lead
 
