@@ -18,6 +18,7 @@ from eventhub import (
     events,
     followup,
     i18n,
+    messaging,
     polls,
     privacy,
     programme,
@@ -30,7 +31,8 @@ from eventhub.paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR
 from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
-DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup, api)
+DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup,
+           messaging, api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,13 @@ class OutboxMail(db.Model):
         ForeignKey("events.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sender as people see it: the event's name before the system's address (which
+    # stays, for deliverability), replies to the event's contact.
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    # Bulk mail only (reminders, messages, follow-up): the signed one-click unsubscribe
+    # URL of RFC 8058; transactional mails (receipt, ticket, sign-in link) carry none.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
 
 Builder = Callable[..., "BuiltMail | None"]
@@ -77,6 +85,12 @@ class BuiltMail:
     template: str
     context: dict[str, Any]
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    # Override the sender taken from ``context["event"]`` (follow-up: the manager).
+    reply_to: str | None = None
+    from_name: str | None = None
+    unsubscribe_url: str | None = None  # set for bulk mail only
+    # Already rendered (subject, text, html): the template is skipped.
+    rendered: tuple[str, str, str | None] | None = None
 
 
 def add_builder(app: Flask, name: str, fn: Builder) -> None:
@@ -103,7 +117,21 @@ def queue_built_mail(to: str, builder: str, *, kind: str = "", event_id: int | N
     return mail
 
 
+_OVERRIDES = "mail.overrides"
+Override = Callable[[str, str, dict[str, Any]], "tuple[str, str, str | None] | None"]
+
+
+def add_override(app: Flask, fn: Override) -> None:
+    """``fn(template, locale, context)``: (subject, text, html) to send instead of the
+    template's own, or None (messaging: an organizer's own texts for an event)."""
+    contributions.add(app, _OVERRIDES, fn)
+
+
 def _render(template: str, locale: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
+    for fn in contributions.of(_OVERRIDES):
+        done = fn(template, locale, context)
+        if done is not None:
+            return done
     with force_locale(locale):
         rendered = render_template(f"email/{template}.txt", **context)
         html = None
@@ -128,10 +156,23 @@ def build_deferred(mail: OutboxMail) -> bool:
         return _fill(mail, built)
 
 
+def sender_of(context: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(display name, Reply-To) of a mail about ``context["event"]``: the event's."""
+    event = context.get("event")
+    if event is None:
+        return None, None
+    return (getattr(event, "title", None) or None,
+            (getattr(event, "contact_email", "") or "").strip() or None)
+
+
 def _fill(mail: OutboxMail, built: BuiltMail) -> bool:
-    mail.subject, mail.body_text, mail.body_html = _render(
+    mail.subject, mail.body_text, mail.body_html = built.rendered or _render(
         built.template, mail.locale or "da", built.context)
     mail.attachments = _encode(built.attachments)
+    name, reply_to = sender_of(built.context)
+    mail.from_name = built.from_name or name
+    mail.reply_to = built.reply_to or reply_to
+    mail.unsubscribe_url = built.unsubscribe_url
     mail.builder = None
     return True
 
@@ -148,25 +189,43 @@ def queue_mail(
     """Render ``email/<template>.txt`` (subject on its first line) and queue it; a mail
     whose context has an ``event`` is filed under that event."""
     subject, body, html = _render(template, locale or str(get_locale() or "da"), context)
+    name, reply_to = sender_of(context)
     mail = OutboxMail(
         to_addr=to, subject=subject, body_text=body, body_html=html, kind=kind or template,
         attachments=_encode(attachments), event_id=getattr(context.get("event"), "id", None),
+        from_name=name, reply_to=reply_to,
     )
     db.session.add(mail)
     db.session.flush()
     return mail
 
 
-def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
-    """The RFC 5322 message for an outbox row."""
+def unsubscribe_mailto(url: str, config: dict[str, Any]) -> str:
+    """The mailto: twin of a one-click URL (RFC 2369), to ``MAIL_UNSUBSCRIBE_ADDRESS``."""
+    address = config.get("MAIL_UNSUBSCRIBE_ADDRESS") or \
+        "unsubscribe@" + parseaddr(config["MAIL_FROM"])[1].rpartition("@")[2]
+    return f"mailto:{address}?subject=unsubscribe%20{url.rstrip('/').rpartition('/')[2]}"
+
+
+def build_message(mail: OutboxMail, sender: str,
+                  config: dict[str, Any] | None = None) -> EmailMessage:
+    """The RFC 5322 message for an outbox row: the system's address as sender with the
+    event's name, Reply-To the event's contact, a text and an HTML part."""
     msg = EmailMessage()
-    msg["From"] = sender
+    name, address = parseaddr(sender)
+    msg["From"] = formataddr((mail.from_name or name, address)) if mail.from_name else sender
     msg["To"] = mail.to_addr
+    if mail.reply_to:
+        msg["Reply-To"] = mail.reply_to
     msg["Subject"] = mail.subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = mail.message_id or make_msgid(domain="eventhub.local")
+    if mail.unsubscribe_url:
+        mailto = unsubscribe_mailto(mail.unsubscribe_url, config or {"MAIL_FROM": sender})
+        msg["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>, <{mailto}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(mail.body_text)
-    if mail.body_html:
-        msg.add_alternative(mail.body_html, subtype="html")
+    msg.add_alternative(mail.body_html or _as_html(mail.body_text), subtype="html")
     for att in mail.attachments or []:
         maintype, _, subtype = att["content_type"].partition("/")
         msg.add_attachment(
@@ -174,6 +233,13 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
             filename=att["filename"],
         )
     return msg
+
+
+def _as_html(text: str) -> str:
+    """A plain text as a simple HTML part (escaped, paragraphs and line breaks kept)."""
+    paragraphs = [html_escape(p).replace("\n", "<br>\n") for p in text.strip().split("\n\n")]
+    body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
+    return f'<!doctype html>\n<html><body style="font-family:sans-serif">\n{body}\n</body></html>\n'
 
 
 class FolderBackend:
@@ -195,15 +261,40 @@ class SmtpBackend:
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            c = self.config
+            smtp = smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"])
+            try:
+                if c["SMTP_STARTTLS"]:
+                    smtp.starttls()
+                if c["SMTP_USERNAME"]:
+                    smtp.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"] or "")
+            except Exception:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
 
     def send(self, msg: EmailMessage, mail_id: int) -> None:
-        c = self.config
-        with smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"]) as smtp:
-            if c["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if c["SMTP_USERNAME"]:
-                smtp.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"] or "")
-            smtp.send_message(msg)
+        """Send over the open connection (one per delivery run, not one per mail)."""
+        try:
+            self._connection().send_message(msg)
+        except smtplib.SMTPRecipientsRefused:
+            raise  # the connection is fine; this address is not
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except Exception:  # already gone
+                smtp.close()
 
 
 def get_backend() -> FolderBackend | SmtpBackend:
@@ -222,53 +313,65 @@ def retry_delay(attempts: int, base_seconds: int) -> timedelta:
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def deliver_due(limit: int = 200) -> tuple[int, int]:
+def deliver_due(limit: int = 200, batch: int = 20) -> tuple[int, int]:
     """Deliver queued mails whose time has come; returns (sent, failed attempts).
 
-    Each mail is claimed with ``FOR UPDATE SKIP LOCKED`` where the database has it, so
-    several workers never send the same mail, and committed on its own.
+    Mails are claimed ``batch`` at a time with ``FOR UPDATE SKIP LOCKED`` where the
+    database has it, so several workers never send the same mail; each batch is
+    committed on its own and goes over one SMTP connection.
     """
     cfg = current_app.config
     backend = get_backend()
     sent = failed = 0
-    for _ in range(limit):
-        stmt = (
-            select(OutboxMail)
-            .where(OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= utcnow())
-            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        mail = db.session.execute(stmt).scalar_one_or_none()
-        if mail is None:
-            break
-        try:
-            if mail.builder and not build_deferred(mail):
-                mail.status, mail.last_error = SKIPPED, "nothing to send any more"
-                db.session.commit()
-                continue
-            if not mail.message_id:
-                mail.message_id = make_msgid(domain="eventhub.local")
-            backend.send(build_message(mail, cfg["MAIL_FROM"]), mail.id)
-        except Exception as exc:  # any transport failure is retried later
-            mail.attempts += 1
-            mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if mail.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
-                mail.status = FAILED
-            else:
-                mail.next_attempt_at = utcnow() + retry_delay(
-                    mail.attempts, cfg["MAIL_RETRY_BASE_SECONDS"]
-                )
-            failed += 1
-            log.warning("mail %s to outbox failed (attempt %s): %s", mail.id, mail.attempts, exc)
-        else:
-            mail.attempts += 1
-            mail.status = SENT
-            mail.sent_at = utcnow()
-            mail.last_error = None
-            sent += 1
-        db.session.commit()
+    try:
+        while sent + failed < limit:
+            stmt = (
+                select(OutboxMail)
+                .where(OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= utcnow())
+                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+                .limit(min(batch, limit - sent - failed))
+                .with_for_update(skip_locked=True)
+            )
+            mails = list(db.session.scalars(stmt))
+            if not mails:
+                break
+            for mail in mails:
+                ok = _deliver_one(mail, backend, cfg)
+                if ok is not None:
+                    sent, failed = sent + ok, failed + (not ok)
+            db.session.commit()
+    finally:
+        close = getattr(backend, "close", None)
+        if close:
+            close()
     return sent, failed
+
+
+def _deliver_one(mail: OutboxMail, backend, cfg) -> bool | None:
+    """Build and send one claimed mail: True sent, False failed, None moot."""
+    try:
+        if mail.builder and not build_deferred(mail):
+            mail.status, mail.last_error = SKIPPED, "nothing to send any more"
+            return None
+        if not mail.message_id:
+            mail.message_id = make_msgid(domain="eventhub.local")
+        backend.send(build_message(mail, cfg["MAIL_FROM"], cfg), mail.id)
+    except Exception as exc:  # any transport failure is retried later
+        mail.attempts += 1
+        mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if mail.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
+            mail.status = FAILED
+        else:
+            mail.next_attempt_at = utcnow() + retry_delay(
+                mail.attempts, cfg["MAIL_RETRY_BASE_SECONDS"]
+            )
+        log.warning("mail %s to outbox failed (attempt %s): %s", mail.id, mail.attempts, exc)
+        return False
+    mail.attempts += 1
+    mail.status = SENT
+    mail.sent_at = utcnow()
+    mail.last_error = None
+    return True
 
 
 def retry_mail(mail_id: int) -> OutboxMail | None:

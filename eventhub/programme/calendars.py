@@ -14,7 +14,8 @@ def _session_url(event: Event, session: Session) -> str:
         "programme.session_page", slug=event.slug, session_id=session.id)
 
 
-def _add(cal, event: Event, session: Session) -> None:
+def add_session(cal, event: Event, session: Session) -> None:
+    """Add one session as a VEVENT (its UID, its SEQUENCE, cancelled as CANCELLED)."""
     url = _session_url(event, session)
     location = ", ".join(part for part in (
         session.room.name if session.room else "", event.venue) if part)
@@ -33,5 +34,5 @@ def calendar_bytes(event: Event, sessions: list[Session], name: str) -> bytes:
     """A calendar of these sessions (cancelled ones keep their UID, STATUS:CANCELLED)."""
     cal = new_calendar(name=name)
     for session in sessions:
-        _add(cal, event, session)
+        add_session(cal, event, session)
     return to_bytes(cal)
