@@ -38,14 +38,14 @@ from eventhub.registration.models import (
 )
 
 ALL, INTERESTED, NOT_CHECKED_IN, ORG_KIND = "all", "interested", "not_checked_in", "org_kind"
-BY_STATUS, SESSION, CHECKED_IN, SELECTED = "status", "session", "checked_in", "selected"
+BY_STATUS, SESSION, CHECKED_IN, SELECTED = "by_status", "in_session", "checked_in", "hand_picked"
 SEGMENTS = {
     ALL: _l("Alle deltagere"),
     INTERESTED: _l("Alle, der har vist interesse for en løsning"),
     NOT_CHECKED_IN: _l("Alle, der ikke blev checket ind"),
     ORG_KIND: _l("Alle deltagere fra en type organisation"),
     CHECKED_IN: _l("Alle, der blev checket ind"),
-    BY_STATUS: _l("Alle med en bestemt status"),
+    BY_STATUS: _l("Alle bekræftede, alle på venteliste eller alle, der venter på godkendelse"),
     SESSION: _l("Alle tilmeldt et programpunkt"),
     SELECTED: _l("Udvalgte fra deltagerlisten"),
 }

@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     mails; the listener that keeps changes to announce; the texts' override; panels on
     the event's staff page and the participant's home."""
     from eventhub import scheduler, signals
-    from eventhub.mail import add_builder, add_override
+    from eventhub.mail import add_builder, add_override, add_preparer
     from eventhub.messaging import changes, overrides, rules, views
 
     app.register_blueprint(views.bp)
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
                     hooks.Panel("messaging/_participant_panel.html",
                                 views.participant_panel, 60))
     add_builder(app, "messaging-rule", rules.build_rule_mail)
+    add_preparer(app, "messaging-rule", rules.prepare_rule_mails)
     add_builder(app, "messaging-change", changes.build_change_mail)
     add_override(app, overrides.override)
     signals.listen(app, changes.on_signal)

@@ -12,7 +12,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                "{{ personligt_link }}\n\nDin billet:\n{{ billet }}\n\n"
                "Venlig hilsen\n{{ kontakt }}"),
         "en": ("You are registered for {{ arrangement }}",
-               "Hello {{ navn }}\n\nThank you for registering. Your place is confirmed.\n\n"
+               "Hello {{ navn }}\n\nThank you for registering. Your place is secured.\n\n"
                "{{ arrangement }}\n{{ dato }}\n{{ sted }}\n\n"
                "See, change or cancel your registration here (your personal link – do not "
                "share it):\n{{ personligt_link }}\n\nYour ticket:\n{{ billet }}\n\n"
@@ -23,9 +23,9 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                "Hej {{ navn }}\n\nArrangementet er fuldt, så du står på ventelisten som "
                "nummer {{ plads }}. Bliver der en plads ledig, får du den automatisk og får "
                "besked på mail.\n\n{{ personligt_link }}\n\nVenlig hilsen\n{{ kontakt }}"),
-        "en": ("You are on the waiting list for {{ arrangement }}",
+        "en": ("You are on the waitlist for {{ arrangement }}",
                "Hello {{ navn }}\n\nThe event is full, so you are number {{ plads }} on the "
-               "waiting list. If a place becomes free, it is yours automatically and you "
+               "waitlist. If a place becomes free, it is yours automatically and you "
                "will hear by mail.\n\n{{ personligt_link }}\n\nKind regards\n{{ kontakt }}"),
     },
     "promotion": {
@@ -51,7 +51,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                "When: {{ dato }}\nWhere: {{ sted }}\n{{ vejviser }}\n\n"
                "Your ticket (the QR code is attached – show it at the entrance):\n"
                "{{ billet }}\n\nYour day in the programme:\n{{ min_dag }}\n\n"
-               "Cannot come after all? Cancel here, so someone else can have the place:\n"
+               "Can't make it? Cancel here, so someone else can have the place:\n"
                "{{ personligt_link }}\n\nKind regards\n{{ kontakt }}"),
     },
     "morning": {

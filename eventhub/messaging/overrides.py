@@ -39,13 +39,14 @@ def override(template: str, locale: str, context: dict[str, Any]
     if own is None and key != "message":  # messages always get their frame
         return None
     subject, body = (own.subject, own.body) if own else texts.text_of(None, key, locale)
-    extra = {}
+    extra, footer = {}, ""
     if key == "waitlist":
         extra["plads"] = str(context.get("position") or "")
     if key in ("receipt", "promotion"):
         extra["billet"] = context.get("ticket_url", "")
     if key in ("message", "followup"):
         extra.update(emne=context.get("subject", ""), besked=context.get("body", ""))
-        body += "\n\n" + FOOTERS.get(locale, FOOTERS["da"]).format(
+        footer = FOOTERS.get(locale, FOOTERS["da"]).format(
             title=event.title, url=context.get("unsubscribe_url", ""))
-    return texts.render(subject, body, values_for(event, context.get("reg"), locale, **extra))
+    return texts.render(subject, body, values_for(event, context.get("reg"), locale, **extra),
+                        footer)

@@ -23,6 +23,7 @@ from eventhub.errors import ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import require_role
 from eventhub.extensions import db
+from eventhub.mail import batch_cache
 from eventhub.messaging.defaults import DEFAULTS
 from eventhub.messaging.models import MailText
 
@@ -122,12 +123,16 @@ def own_text(event_id: int, key: str, locale: str) -> MailText | None:
 
 
 def text_of(event: Event | None, key: str, locale: str) -> tuple[str, str]:
-    """(subject, body) for ``key``: the event's own text, else the default."""
-    if event is not None:
-        own = own_text(event.id, key, locale)
-        if own is not None:
-            return own.subject, own.body
-    return DEFAULTS[key].get(locale) or DEFAULTS[key]["da"]
+    """(subject, body) for ``key``: the event's own text, else the default (looked up
+    once per batch of mails)."""
+    cache = batch_cache()
+    found = cache.get(("text", getattr(event, "id", None), key, locale))
+    if found is None:
+        own = own_text(event.id, key, locale) if event is not None else None
+        found = (own.subject, own.body) if own is not None else \
+            (DEFAULTS[key].get(locale) or DEFAULTS[key]["da"])
+        cache[("text", getattr(event, "id", None), key, locale)] = found
+    return found
 
 
 def as_html(text: str) -> str:
@@ -140,11 +145,16 @@ def as_html(text: str) -> str:
             + "\n".join(out) + "\n</body></html>\n")
 
 
-def render(subject: str, body: str, values: dict[str, str]) -> tuple[str, str, str]:
-    """(subject, text, html) with ``values`` put in; only strings reach the sandbox."""
+def render(subject: str, body: str, values: dict[str, str], footer: str = ""
+           ) -> tuple[str, str, str]:
+    """(subject, text, html) with ``values`` put in; only strings reach the sandbox. The
+    footer (one person's unsubscribe link) is added after, so the compiled text is
+    shared by everyone."""
     plain = {k: "" if v is None else str(v) for k, v in values.items()}
     done_subject = " ".join(_compiled(subject).render(plain).split())
     text = _compiled(body).render(plain).strip() + "\n"
+    if footer:
+        text += "\n" + footer.strip() + "\n"
     return done_subject, text, as_html(text)
 
 
@@ -152,8 +162,7 @@ def render_key(event: Event | None, key: str, locale: str, values: dict[str, str
                footer: str = "") -> tuple[str, str, str]:
     """Render the event's text of ``key`` (or the default) with a fixed footer."""
     subject, body = text_of(event, key, locale)
-    done = render(subject, body + ("\n\n" + footer if footer else ""), values)
-    return done
+    return render(subject, body, values, footer)
 
 
 def save(actor, event: Event, key: str, locale: str, subject: str, body: str) -> MailText:

@@ -7,11 +7,34 @@ from flask_babel import force_locale
 
 from eventhub.events.models import Event
 from eventhub.i18n import localdt
+from eventhub.mail import batch_cache
 from eventhub.registration.models import Registration
 
 
 def event_values(event: Event, locale: str) -> dict[str, str]:
-    """The values that are the same for everyone at ``event``."""
+    """The values that are the same for everyone at ``event`` (once per batch)."""
+    cache = batch_cache()
+    key = ("event_values", event.id, locale)
+    if key not in cache:
+        cache[key] = _event_values(event, locale)
+    return dict(cache[key])
+
+
+def _url(endpoint: str, **values: str) -> str:
+    """url_for, once per batch per endpoint: the rest is string work."""
+    cache = batch_cache()
+    names = tuple(sorted(values))
+    key = ("url", endpoint, names)
+    if key not in cache:
+        cache[key] = current_app.config["BASE_URL"] + url_for(
+            endpoint, **{n: f"__{n}__" for n in names})
+    url = cache[key]
+    for name in names:
+        url = url.replace(f"__{name}__", values[name])
+    return url
+
+
+def _event_values(event: Event, locale: str) -> dict[str, str]:
     base = current_app.config["BASE_URL"]
     with force_locale(locale):
         when = f"{localdt(event.starts_at)} – {localdt(event.ends_at, 'time')}"
@@ -25,13 +48,12 @@ def event_values(event: Event, locale: str) -> dict[str, str]:
 
 def person_values(reg: Registration) -> dict[str, str]:
     """The values that are this person's own."""
-    base = current_app.config["BASE_URL"]
     return {
         "navn": reg.name,
         "organisation": reg.organization.name if reg.organization else "",
-        "personligt_link": base + url_for("registration.personal", token=reg.manage_token),
-        "billet": base + url_for("registration.ticket", code=reg.ticket_code),
-        "min_dag": base + url_for("programme.my_day", slug=reg.event.slug),
+        "personligt_link": _url("registration.personal", token=reg.manage_token),
+        "billet": _url("registration.ticket", code=reg.ticket_code),
+        "min_dag": _url("programme.my_day", slug=reg.event.slug),
     }
 
 
