@@ -197,7 +197,8 @@ def prepare_rule_mails(args: list[dict]) -> None:
 def build_rule_mail(rule_id: int, registration_id: int) -> BuiltMail | None:
     """The reminder, morning-of or thank-you mail for one person, built when sent."""
     cache = batch_cache()
-    rule = db.session.get(MailRule, rule_id)
+    rules = cache.setdefault("rules", {})  # held here, or the identity map forgets it
+    rule = rules.get(rule_id) or rules.setdefault(rule_id, db.session.get(MailRule, rule_id))
     reg = cache.get("rule_regs", {}).get(registration_id) or \
         db.session.get(Registration, registration_id)
     if rule is None or reg is None or reg.status != CONFIRMED:
@@ -216,7 +217,8 @@ def rule_mail(rule: MailRule, reg: Registration) -> BuiltMail:
     if rule.kind in (REMINDER, MORNING):
         # the fast encoder of the badges (a fraction of a millisecond per code)
         attachments.append(("billet-qr.png", "image/png",
-                            print_qr_png(values["billet"], box_size=5)))
+                            print_qr_png(values["billet"], box_size=5,
+                                         compress_level=1)))
     if rule.kind == THANKS:
         extra["evaluering"] = _survey_url(event)
         extra["bevis"] = ""

@@ -14,7 +14,7 @@ registrations. Then, in this process:
    per batch; wall time, and CPU seconds of this process per mail;
 2. the yardstick, in the same run against the same server: the very same messages,
    already rendered (taken from the outbox), sent over one connection as fast as the
-   server accepts them.
+   server accepts them; the better of two rounds.
 
 Targets: pipeline rate ≥ 0.5 × the server's acceptance rate, peak memory < 300 MB.
 The exit status is 1 when a target is missed.
@@ -146,22 +146,25 @@ def run(n: int) -> dict:
             # the yardstick: the same messages, pre-rendered, over one connection
             with app.app_context():
                 cfg = app.config
-                messages = [build_message(m, cfg["MAIL_FROM"], cfg).as_bytes(policy=SMTP_POLICY) for m in
+                messages = [build_message(m, cfg["MAIL_FROM"], cfg).raw for m in
                             db.session.scalars(select(OutboxMail).order_by(OutboxMail.id))]
                 sender = "noreply@eventhub.local"
                 tos = [m for m in db.session.scalars(select(OutboxMail.to_addr)
                                                      .order_by(OutboxMail.id))]
-            before = counter.value
-            t3 = time.perf_counter()
-            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-                for to, raw in zip(tos, messages, strict=True):
-                    smtp.sendmail(sender, [to], raw)
-            _wait_for(counter, before + n)
-            t4 = time.perf_counter()
+            best = None
+            for _ in range(2):  # the better of two: the yardstick is not made easier
+                before = counter.value
+                t3 = time.perf_counter()
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                    for to, raw in zip(tos, messages, strict=True):
+                        smtp.sendmail(sender, [to], raw)
+                _wait_for(counter, before + n)
+                took = time.perf_counter() - t3
+                best = took if best is None else min(best, took)
     finally:
         server.kill()
     pipeline_rate = n / (t2 - t0)
-    baseline_rate = n / (t4 - t3)
+    baseline_rate = n / best
     return {
         "mails": n,
         "queue_seconds": round(t1 - t0, 2),
