@@ -29,7 +29,8 @@ def test_a_failing_job_is_rolled_back_and_the_others_still_run(app: Flask):
     scheduler.add_job(app, "counting", counting)
     at = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
     with app.app_context():
-        assert scheduler.run_due(at) == {"broken": -1, "counting": 1}
+        done = scheduler.run_due(at)  # (the domains' own jobs run too)
+        assert (done["broken"], done["counting"]) == (-1, 1)
         emails = set(db.session.scalars(db.select(User.email)))
     assert seen == [at]
     assert "kept@example.dk" in emails and "half@example.dk" not in emails
