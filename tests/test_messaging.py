@@ -397,3 +397,40 @@ def test_contact_address_required_before_publishing_and_checked(app, client):
     assert bad.status_code == 422
     assert "Kontaktadressen skal være en e-mailadresse" in bad.get_data(as_text=True)
     assert "ikke en adresse" in bad.get_data(as_text=True)  # kept
+
+
+# --- messages to registrants: one mailer with the follow-up ---------------------------------
+
+def test_messages_to_segments_and_the_follow_up_share_one_mailer(app, client, smtp, world):
+    login(client, "arr@example.com")
+    url = "/manage/e/faelles/mail/messages"
+    preview = client.post(url, data={"segment": "by_status", "status": "waitlisted",
+                                     "subject": "Venteliste", "body": "Hej {navn}",
+                                     "action": "preview"}).get_data(as_text=True)
+    assert "Beskeden går til 1 modtager." in preview and "Hej Dorte" in preview
+    bad = client.post(url, data={"segment": "by_status", "status": "", "subject": "x",
+                                 "body": "y", "action": "send"})
+    assert bad.status_code == 422 and "Vælg en status." in bad.get_data(as_text=True)
+    sent = client.post(url, data={"segment": "by_status", "status": "waitlisted",
+                                  "subject": "Venteliste", "body": "Hej {navn}",
+                                  "action": "send"})
+    assert sent.status_code == 302
+    anna, carl = world["people"]["Anna"][0], world["people"]["Carl"][0]
+    client.post(url, data={"segment": "hand_picked", "registrations": [str(anna), str(carl)],
+                           "subject": "Til jer to", "body": "Hej {navn}", "action": "send"})
+    client.post("/manage/e/faelles/followup/mail", data={
+        "segment": "all", "subject": "Opfølgning", "body": "Hej {navn}", "action": "send"})
+    deliver(app)
+    mails = by_recipient(smtp)
+    (dorte,) = mails["dorte@example.dk"]
+    assert dorte["Subject"] == "Venteliste" and dorte["Reply-To"] == CONTACT
+    assert dorte["From"].addresses[0].display_name == "Fælles dag"
+    assert dorte["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = dorte.get_body(("plain",)).get_content()
+    assert "Hej Dorte" in text and "Mette Kjær" in text and "/u/" in text
+    subjects = {m["Subject"]: m for m in mails["anna@example.dk"]}
+    assert set(subjects) == {"Til jer to", "Opfølgning"}
+    assert "Til jer to" not in {m["Subject"] for m in mails["bo@example.dk"]}
+    # the follow-up's replies reach the person who sent it
+    assert subjects["Opfølgning"]["Reply-To"] == "arr@example.com"
+    assert subjects["Opfølgning"]["List-Unsubscribe"] is not None

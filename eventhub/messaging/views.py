@@ -92,8 +92,14 @@ def preview_rule(slug: str, kind: str):
     chosen = next((r for r in people if str(r.id) == (form.registration.data or "")),
                   people[0] if people else None)
     built = rules.rule_mail(rule, chosen) if chosen else None
+    shown = None
+    if built is not None:  # the person's secret links stay theirs: shown shortened
+        secrets = [chosen.manage_token, built.unsubscribe_url.rstrip("/").rsplit("/", 1)[1]]
+        shown = [built.rendered[0], built.rendered[1]]
+        for secret in secrets:
+            shown[1] = shown[1].replace(secret, secret[:4] + "…")
     return render_template("messaging/preview.html", event=event, form=form, kind=kind,
-                           label=RULE_LABELS[kind], built=built, chosen=chosen)
+                           label=RULE_LABELS[kind], built=built, shown=shown, chosen=chosen)
 
 
 # --- texts -----------------------------------------------------------------------------
@@ -139,6 +145,8 @@ def edit_text(slug: str, key: str, locale: str):
 
 def _message_form(event) -> MessageForm:
     form = MessageForm()
+    form.segment.choices = [(k, str(v)) for k, v in mailing.SEGMENTS.items()
+                            if k != mailing.INTERESTED]  # (the follow-up's own segment)
     form.solution.choices = [("", _("Vælg"))]
     form.session.choices = [("", _("Vælg"))] + [
         (str(s.id), s.display_title) for s in list_sessions(event, include_cancelled=False)

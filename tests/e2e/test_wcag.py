@@ -135,6 +135,10 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("manage-speaker", f"{manage}/programme/speakers/{demo['speaker']}", "admin"),
         ("manage-room", f"{manage}/programme/rooms/{demo['room']}", "admin"),
         ("manage-room-delete", f"{manage}/programme/rooms/{demo['room']}/delete", "admin"),
+        ("manage-mail", f"{manage}/mail", "admin"),
+        ("manage-mail-text", f"{manage}/mail/texts/reminder/da", "admin"),
+        ("manage-mail-preview", f"{manage}/mail/preview/reminder", "admin"),
+        ("manage-messages", f"{manage}/mail/messages", "admin"),
     ]
 
 
