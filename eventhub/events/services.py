@@ -31,8 +31,8 @@ from eventhub.events.models import (
     name_key,
 )
 from eventhub.extensions import db
-from eventhub.signals import emit
 from eventhub.mail import queue_mail
+from eventhub.signals import emit
 
 # Run after an event's details were saved: ``fn(event)``, added by domains above in
 # their init_app (registration fills seats an edit freed).
@@ -206,15 +206,7 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
         problems.append(ValidationError(_("Vælg et sprog på listen."), "language"))
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
-    if (data.contact_email or "").strip():
-        try:
-            data.contact_email = check_email(data.contact_email)
-        except ValidationError:
-            problems.append(ValidationError(
-                _("Kontaktadressen skal være en e-mailadresse, fx navn@kommune.dk."),
-                "contact_email"))
-    if len((data.contact_name or "").strip()) > 200:
-        problems.append(ValidationError(_("Højst %(max)d tegn.", max=200), "contact_name"))
+    problems += _contact_problems(data)
     if data.capacity is not None and data.capacity < 0:
         problems.append(ValidationError(_("Kapaciteten kan ikke være negativ."), "capacity"))
     opens, closes = data.registration_opens_at, data.registration_closes_at
@@ -225,6 +217,21 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
         problems.append(ValidationError(
             _("Tilmeldingen kan ikke lukke efter arrangementets slutning."),
             "registration_closes_at"))
+    return problems
+
+
+def _contact_problems(data: EventData) -> list[ValidationError]:
+    """The contact address, if given, is an address (normalised in ``data``)."""
+    problems = []
+    if (data.contact_email or "").strip():
+        try:
+            data.contact_email = check_email(data.contact_email)
+        except ValidationError:
+            problems.append(ValidationError(
+                _("Kontaktadressen skal være en e-mailadresse, fx navn@kommune.dk."),
+                "contact_email"))
+    if len((data.contact_name or "").strip()) > 200:
+        problems.append(ValidationError(_("Højst %(max)d tegn.", max=200), "contact_name"))
     return problems
 
 

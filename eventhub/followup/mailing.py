@@ -84,7 +84,7 @@ class MailData:
                 SELECTED: ",".join(map(str, self.registration_ids))}.get(self.segment, "")
 
 
-def _check(data: MailData) -> tuple[str, str]:
+def _check_segment(data: MailData) -> None:
     if data.segment not in SEGMENTS:
         raise ValidationError(_("Vælg en af mulighederne på listen."), "segment")
     if data.segment == INTERESTED and not data.solution_id:
@@ -97,6 +97,10 @@ def _check(data: MailData) -> tuple[str, str]:
         raise ValidationError(_("Vælg programpunktet."), "session")
     if data.segment == SELECTED and not data.registration_ids:
         raise ValidationError(_("Vælg mindst én person på listen."), "registrations")
+
+
+def _check(data: MailData) -> tuple[str, str]:
+    _check_segment(data)
     subject, body = " ".join((data.subject or "").split()), (data.body or "").strip()
     if not subject:
         raise ValidationError(_("Skriv et emne."), "subject")

@@ -20,8 +20,8 @@ from sqlalchemy import func, select, update
 from eventhub.db import utcnow
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.ical import add_event, new_calendar, to_bytes
 from eventhub.i18n import localdt
+from eventhub.ical import add_event, new_calendar, to_bytes
 from eventhub.mail import BuiltMail, OutboxMail
 from eventhub.messaging import texts
 from eventhub.messaging.models import ChangeRecord, ChangeSend

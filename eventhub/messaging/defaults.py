@@ -41,14 +41,16 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "reminder": {
         "da": ("Snart: {{ arrangement }}",
                "Hej {{ navn }}\n\nVi glæder os til at se dig til {{ arrangement }}.\n\n"
-               "Hvornår: {{ dato }}\nHvor: {{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
+               "Hvornår: {{ dato }}\nHvor: {{ sted }}"
+               "{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
                "Din billet (QR-koden er vedhæftet – vis den ved indgangen):\n{{ billet }}\n\n"
                "Din dag i programmet:\n{{ min_dag }}\n\n"
                "Kan du ikke komme alligevel? Afmeld dig her, så en anden kan få pladsen:\n"
                "{{ personligt_link }}\n\nVenlig hilsen\n{{ kontakt }}"),
         "en": ("Soon: {{ arrangement }}",
                "Hello {{ navn }}\n\nWe look forward to seeing you at {{ arrangement }}.\n\n"
-               "When: {{ dato }}\nWhere: {{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
+               "When: {{ dato }}\nWhere: {{ sted }}"
+               "{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
                "Your ticket (the QR code is attached – show it at the entrance):\n"
                "{{ billet }}\n\nYour day in the programme:\n{{ min_dag }}\n\n"
                "Can't make it? Cancel here, so someone else can have the place:\n"
@@ -57,11 +59,13 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "morning": {
         "da": ("I dag: {{ arrangement }}",
                "Godmorgen {{ navn }}\n\nI dag er det {{ arrangement }}.\n\n"
-               "{{ dato }}\n{{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\nDin billet:\n{{ billet }}\n\n"
+               "{{ dato }}\n{{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
+               "Din billet:\n{{ billet }}\n\n"
                "Din dag:\n{{ min_dag }}\n\nVi ses!\n{{ kontakt }}"),
         "en": ("Today: {{ arrangement }}",
                "Good morning {{ navn }}\n\nToday is {{ arrangement }}.\n\n"
-               "{{ dato }}\n{{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\nYour ticket:\n{{ billet }}\n\n"
+               "{{ dato }}\n{{ sted }}{% if vejviser %}\n{{ vejviser }}{% endif %}\n\n"
+               "Your ticket:\n{{ billet }}\n\n"
                "Your day:\n{{ min_dag }}\n\nSee you!\n{{ kontakt }}"),
     },
     "change": {
