@@ -395,8 +395,13 @@ def retry_delay(attempts: int, base_seconds: int) -> timedelta:
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def deliver_due(limit: int = 200, batch: int = 20) -> tuple[int, int]:
+def deliver_due(limit: int = 200, batch: int = 20,
+                shard: tuple[int, int] | None = None) -> tuple[int, int]:
     """Deliver queued mails whose time has come; returns (sent, failed attempts).
+
+    ``shard=(k, n)`` takes only the mails whose id is k modulo n: n workers side by side
+    (``eventhub send-mail --shard k/n``) never touch each other's mails, also where the
+    database has no ``SKIP LOCKED`` (SQLite).
 
     Mails are claimed ``batch`` at a time with ``FOR UPDATE SKIP LOCKED`` where the
     database has it, so several workers never send the same mail; each batch is
@@ -415,6 +420,8 @@ def deliver_due(limit: int = 200, batch: int = 20) -> tuple[int, int]:
                 .limit(min(batch, limit - sent - failed))
                 .with_for_update(skip_locked=True)
             )
+            if shard is not None:
+                stmt = stmt.where(OutboxMail.id % shard[1] == shard[0])
             mails = list(db.session.scalars(stmt))
             if not mails:
                 break

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -27,7 +27,7 @@ from eventhub.extensions import db
 from eventhub.followup.mailing import survey_poll_ids, survey_url
 from eventhub.followup.models import Unsubscribe
 from eventhub.followup.unsubscribe import is_unsubscribed, unsubscribe_url
-from eventhub.mail import BuiltMail, OutboxMail, batch_cache
+from eventhub.mail import QUEUED, BuiltMail, OutboxMail, batch_cache
 from eventhub.messaging import certificates, texts
 from eventhub.messaging.models import MORNING, REMINDER, RULE_KINDS, THANKS, MailRule, MailSend
 from eventhub.messaging.values import locale_of, values_for
@@ -174,11 +174,13 @@ def _queue_rule(rule: MailRule, event: Event) -> int:
                                 ["rule_id", "registration_id"], MailSend.registration_id)
         emails = dict(db.session.execute(select(Registration.id, Registration.email).where(
             Registration.id.in_(mine))).all())
-        db.session.add_all(OutboxMail(
-            to_addr=emails[rid], subject="", body_text="", kind=rule.kind,
-            builder="messaging-rule", builder_args={"rule_id": rule.id,
-                                                    "registration_id": rid},
-            attachments=[], locale=locale, event_id=event.id) for rid in mine)
+        if mine:  # one multi-row INSERT, not a unit of work per mail
+            db.session.execute(insert(OutboxMail), [dict(
+                to_addr=emails[rid], subject="", body_text="", kind=rule.kind,
+                builder="messaging-rule", builder_args={"rule_id": rule.id,
+                                                        "registration_id": rid},
+                attachments=[], locale=locale, event_id=event.id, status=QUEUED,
+                attempts=0, next_attempt_at=now, created_at=now) for rid in mine])
         db.session.commit()  # this chunk is queued and marked sent together, or neither
         queued += len(mine)
 
