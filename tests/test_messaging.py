@@ -434,3 +434,14 @@ def test_messages_to_segments_and_the_follow_up_share_one_mailer(app, client, sm
     # the follow-up's replies reach the person who sent it
     assert subjects["Opfølgning"]["Reply-To"] == "arr@example.com"
     assert subjects["Opfølgning"]["List-Unsubscribe"] is not None
+
+
+def test_workers_side_by_side_share_the_outbox_without_overlap(app, smtp, world, runner):
+    run_jobs(app, REMINDER_AT)
+    with app.app_context():
+        assert deliver_due(shard=(1, 2))[0] + deliver_due(shard=(0, 2))[0] == 3
+    assert sorted(by_recipient(smtp)) == ["anna@example.dk", "bo@example.dk",
+                                          "carl@example.dk"]
+    assert all(len(v) == 1 for v in by_recipient(smtp).values())
+    bad = runner.invoke(args=["send-mail", "--shard", "2/2"])
+    assert bad.exit_code != 0 and "0 ≤ K < N" in bad.output
