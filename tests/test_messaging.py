@@ -445,3 +445,19 @@ def test_workers_side_by_side_share_the_outbox_without_overlap(app, smtp, world,
     assert all(len(v) == 1 for v in by_recipient(smtp).values())
     bad = runner.invoke(args=["send-mail", "--shard", "2/2"])
     assert bad.exit_code != 0 and "0 ≤ K < N" in bad.output
+
+
+def test_a_new_edition_keeps_own_texts_and_rule_settings(app, client, world):
+    login(client, "arr@example.com")
+    client.post("/manage/e/faelles/mail/texts/thanks/da", data={
+        "subject": "Tak, {{ navn }}", "body": "Tak for i år.", "action": "save"})
+    client.post("/manage/e/faelles/mail/rules/reminder",
+                data={"reminder-days_before": "4"})  # and turned off
+    done = client.post("/manage/e/faelles/clone", data={
+        "title": "Fælles dag 2028", "slug": "faelles-2028", "starts_on": "2028-03-09",
+        "with_staff": "y"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    page = client.get("/manage/e/faelles-2028/mail").get_data(as_text=True)
+    assert "Slået fra." in page
+    text = client.get("/manage/e/faelles-2028/mail/texts/thanks/da").get_data(as_text=True)
+    assert "Tak for i år." in text

@@ -14,8 +14,9 @@ def init_app(app: Flask) -> None:
     mails; the listener that keeps changes to announce; the texts' override; panels on
     the event's staff page and the participant's home."""
     from eventhub import scheduler, signals
+    from eventhub.events.cloning import add_cloner
     from eventhub.mail import add_builder, add_override, add_preparer
-    from eventhub.messaging import changes, overrides, rules, views
+    from eventhub.messaging import changes, overrides, rules, texts, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
@@ -29,5 +30,6 @@ def init_app(app: Flask) -> None:
     add_builder(app, "messaging-change", changes.build_change_mail)
     add_override(app, overrides.override)
     signals.listen(app, changes.on_signal)
+    add_cloner(app, texts.clone_texts, 90)
     scheduler.add_job(app, "mail-rules", rules.queue_due)
     scheduler.add_job(app, "change-notices", changes.send_due)

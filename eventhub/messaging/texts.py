@@ -25,7 +25,7 @@ from eventhub.events.services import require_role
 from eventhub.extensions import db
 from eventhub.mail import batch_cache
 from eventhub.messaging.defaults import DEFAULTS
-from eventhub.messaging.models import MailText
+from eventhub.messaging.models import MailRule, MailText
 
 COMMON = {
     "navn": _l("deltagerens navn"),
@@ -195,3 +195,15 @@ def preview_values(key: str) -> dict[str, str]:
     """Example values, for a preview before there is a participant to show it to."""
     with force_locale("da"):
         return {name: f"[{label}]" for name, label in placeholders(key).items()}
+
+
+def clone_texts(context) -> None:
+    """A new edition keeps the organizers' own texts and the rules' settings."""
+    for row in db.session.scalars(select(MailText).where(
+            MailText.event_id == context.source.id)):
+        db.session.add(MailText(event_id=context.target.id, key=row.key, locale=row.locale,
+                                subject=row.subject, body=row.body))
+    for rule in db.session.scalars(select(MailRule).where(
+            MailRule.event_id == context.source.id)):
+        db.session.add(MailRule(event_id=context.target.id, kind=rule.kind,
+                                enabled=rule.enabled, days_before=rule.days_before))
