@@ -95,14 +95,11 @@ def _chosen_by(session_ids: set[int]) -> set[int]:
             select(Signup.registration_id).where(Signup.session_id.in_(session_ids))))
 
 
-def _affected(event: Event, records: list[ChangeRecord], reg_id: int | None = None
-              ) -> set[int]:
+def _affected(event: Event, records: list[ChangeRecord]) -> set[int]:
     """Who hears about these changes: everyone registered for an event change, those who
     chose the session for a session change."""
     stmt = select(Registration.id).where(Registration.event_id == event.id,
                                          Registration.status.in_((CONFIRMED, WAITLISTED)))
-    if reg_id is not None:
-        stmt = stmt.where(Registration.id == reg_id)
     if any(r.session_id is None for r in records):
         return set(db.session.scalars(stmt))
     chosen = _chosen_by({r.session_id for r in records})
