@@ -20,6 +20,7 @@ from eventhub import (
     followup,
     i18n,
     meetings,
+    messaging,
     polls,
     privacy,
     programme,
@@ -33,7 +34,7 @@ from eventhub.settings import INSTANCE_DIR, config_for
 
 # The domains, bottom up: each wires its blueprints, panels and privacy parts.
 DOMAINS = (accounts, events, registration, programme, polls, directory, privacy, followup,
-           community, meetings, api)
+           community, meetings, messaging, api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

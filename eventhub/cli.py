@@ -55,19 +55,29 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.command("send-mail")
 @click.option("--loop", is_flag=True, help="Keep delivering every --interval seconds.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option("--shard", default="", metavar="K/N",
+              help="Only mails whose id is K modulo N (run N workers side by side).")
 @with_appcontext
-def send_mail(loop: bool, interval: float) -> None:
+def send_mail(loop: bool, interval: float, shard: str) -> None:
     """Deliver queued mail from the outbox (retrying failures with backoff)."""
     from eventhub.mail import deliver_due
 
+    part = None
+    if shard:
+        k, _sep, n = shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and int(k) < int(n)):
+            raise click.BadParameter("K/N with 0 ≤ K < N, e.g. 0/2", param_hint="--shard")
+        part = (int(k), int(n))
+    limit = 1000
     while True:
-        sent, failed = deliver_due()
+        sent, failed = deliver_due(limit=limit, batch=100, shard=part)
         db.session.remove()
         if sent or failed or not loop:
             click.echo(f"Sent {sent}, failed {failed}.")
         if not loop:
             return
-        time.sleep(interval)
+        if sent + failed < limit:  # a full round: more is waiting, go on at once
+            time.sleep(interval)
 
 
 @click.command("run-scheduled")

@@ -82,6 +82,8 @@ class Config:
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "folder")  # folder | smtp
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "EventHub <noreply@eventhub.local>")
+    # Where List-Unsubscribe's mailto: goes (default: unsubscribe@ the MAIL_FROM domain).
+    MAIL_UNSUBSCRIBE_ADDRESS = os.environ.get("MAIL_UNSUBSCRIBE_ADDRESS") or None
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
     SMTP_PORT = _int("SMTP_PORT", 25)
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
@@ -90,6 +92,8 @@ class Config:
     SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 15)
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 60)
+    # Changes of an event saved within this many seconds go out as one notice per person.
+    CHANGE_NOTICE_WINDOW_SECONDS = _int("CHANGE_NOTICE_WINDOW_SECONDS", 600)
     # Deliver the outbox from a thread inside the web process (demo, single process).
     MAIL_DELIVER_IN_PROCESS = _bool("MAIL_DELIVER_IN_PROCESS", False)
 

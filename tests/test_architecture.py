@@ -15,7 +15,7 @@ VIEW_MODULES = {"views.py", "manage_views.py", "comms_views.py", "write_views.py
 TOP_VIEW_MODULES = {"eventhub.site", "eventhub.admin"}
 # Bottom up; a domain may import its own modules and those of domains below it.
 DOMAINS = ["accounts", "events", "registration", "programme", "polls", "directory",
-           "followup", "community", "meetings", "privacy", "api"]
+           "followup", "community", "meetings", "privacy", "messaging", "api"]
 # Entry points may build the app.
 FACTORY_USERS = {"eventhub.cli", "eventhub.wsgi"}
 

@@ -70,6 +70,8 @@ SCANNER = outcomes("login 403 403 403 403 403 403")
 TOKEN_ONLY = outcomes("login login login login login login login")
 # Single sign-on routes exist only when an identity provider is configured.
 NOT_CONFIGURED = outcomes("404 404 404 404 404 404 404")
+# A certificate for someone not checked in (or a code nobody was given) is not found.
+NO_CERTIFICATE = outcomes("404 404 404 404 404 404 404")
 # /metrics answers on loopback only (the test client is 127.0.0.1) or with a token.
 LOOPBACK = PUBLIC
 
@@ -96,6 +98,7 @@ ACCESS: dict[str, Route] = {
     "/account/sign-ins/<int:sign_in_id>/logout": R(
         outcomes("login ok 404 404 404 404 404"), sign_in_id="participant_sign_in_id"),
     "/admin/mail": R(ADMIN),
+    "/c/<code>": R(NO_CERTIFICATE, code="bad_token"),
     "/admin/mail/<int:mail_id>/retry": R(ADMIN),
     "/api/v1/docs": R(PUBLIC),
     "/api/v1/events": R(TOKEN_ONLY),
@@ -231,6 +234,12 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/meetings/exhibitors/<int:exhibitor_id>/remove": R(ORGANIZER),
     "/manage/e/<slug>/meetings/schedule.pdf": R(COMMUNITY),
     "/manage/e/<slug>/meetings/setup": R(ORGANIZER),
+    "/manage/e/<slug>/mail": R(ORGANIZER),
+    "/manage/e/<slug>/mail/messages": R(ORGANIZER),
+    "/manage/e/<slug>/mail/preview/<kind>": R(ORGANIZER, kind="rule_kind"),
+    "/manage/e/<slug>/mail/rules/<kind>": R(ORGANIZER, kind="rule_kind"),
+    "/manage/e/<slug>/mail/texts/<key>/<locale>": R(ORGANIZER, key="text_key",
+                                                     locale="text_locale"),
     "/manage/e/<slug>/pictures": R(ORGANIZER),
     "/manage/e/<slug>/polls/": R(ORGANIZER),
     "/manage/e/<slug>/polls/<int:poll_id>": R(ORGANIZER),
@@ -322,6 +331,7 @@ ACCESS: dict[str, Route] = {
     "/r/<token>/my-data/consents/<key>/withdraw": R(PUBLIC),
     "/r/<token>/my-data/correct": R(PUBLIC),
     "/r/<token>/my-data/delete": R(PUBLIC),
+    "/r/<token>/certificate.pdf": R(NO_CERTIFICATE),
     "/r/<token>/ticket.pdf": R(PUBLIC),
     # A badge's scan code: a note for everyone, the scanner for exhibitors.
     "/s/<token>": R(PUBLIC, token="scan_token"),
@@ -406,6 +416,7 @@ def build_world() -> dict:
         "session_action": "duplicate", "question_action": "up",
         "registration_action": "resend", "solution_action": "publish",
         "solution_id": 0, "contact_token": "nope",
+        "rule_kind": "reminder", "text_key": "reminder", "text_locale": "da",
         "users": {role: (u.id, sessions.start(u)) for role, u in users.items()},
         "participant_sign_in_id": db.session.scalar(select(LoginSession.id).where(
             LoginSession.user_id == users["participant"].id)),

@@ -62,6 +62,10 @@ def test_a_year_of_the_reuse_trail(app, client, trail, mail_dir):
     mails = delivered_mails(app, mail_dir)
     assert sorted(m["To"] for m in mails) == ["anna@aarhus.dk", "dorte@vejle.dk"]
     assert all(m["Subject"] == "Har I taget Skærmbesøg i brug?" for m in mails)
+    # A bulk mail: one-click unsubscribe in the headers (RFC 8058).
+    assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+               and "<mailto:" in m["List-Unsubscribe"] and "<http" in m["List-Unsubscribe"]
+               for m in mails)
     anna_link = _link(next(m for m in mails if m["To"] == "anna@aarhus.dk"))
 
     # Anna answers on her phone two days later, without signing in.
@@ -255,7 +259,8 @@ def test_merging_leads_keeps_the_furthest_stage_and_says_so(app, trail):
             followup.merge_leads(kept[0], kept[0])
 
 
-def test_contact_needs_consent_and_the_mail_goes_through_the_outbox(app, client, trail):
+def test_contact_needs_consent_and_the_mail_goes_through_the_outbox(app, client, trail,
+                                                                  mail_dir):
     with app.app_context():
         followup.import_leads(_admin(app), db.session.get(Event, trail["event"]))
         db.session.commit()
@@ -281,6 +286,9 @@ def test_contact_needs_consent_and_the_mail_goes_through_the_outbox(app, client,
             OutboxMail.kind == "community-lead-mail"))
         assert mail.to_addr == "anna@aarhus.dk"
         assert mail.builder_args["reply_to"] == "cm@klynge.dk"
+    sent = delivered_mails(app, mail_dir)
+    to_anna = next(m for m in sent if m["To"] == "anna@aarhus.dk")
+    assert to_anna["Reply-To"] == "cm@klynge.dk" and "List-Unsubscribe" not in to_anna
 
 
 def test_the_workspace_is_for_the_organizations_community_managers(app, client, trail):

@@ -258,7 +258,8 @@ def build_checkin(checkin_id: int, reminder: bool = False) -> BuiltMail | None:
         return None
     return BuiltMail("community_checkin", dict(
         event=checkin.event, name=reg.name, solutions=solutions, month=checkin.month,
-        reminder=reminder, link=link_for(checkin), unsubscribe_url=unsubscribe_url(reg)))
+        reminder=reminder, link=link_for(checkin), unsubscribe_url=unsubscribe_url(reg)),
+        unsubscribe_url=unsubscribe_url(reg))
 
 
 # --- answering ----------------------------------------------------------------------------

@@ -422,9 +422,10 @@ def send_mail(actor, org: Organization, lead: Lead, subject: str, body: str) -> 
 
 
 def build_lead_mail(subject: str, body: str, reply_to: str, sender: str):
-    """The lead mail as the outbox worker builds it (one place, so headers such as
-    Reply-To can be set here when the outbox carries them)."""
+    """The lead mail as the outbox worker builds it: replies reach the community manager
+    who wrote it, whose name is the sender's display name."""
     from eventhub.mail import BuiltMail
 
     return BuiltMail("community_lead_mail", dict(subject=subject, body=body,
-                                                 reply_to=reply_to, sender=sender))
+                                                 reply_to=reply_to, sender=sender),
+                     reply_to=reply_to, from_name=sender)

@@ -71,6 +71,19 @@ class EventForm(FlaskForm):
         _l("Netværksoversigten er åben til"), validators=[optional()]
     )
     retention_until = DayField(_l("Persondata slettes efter"), validators=[optional()])
+    contact_name = StringField(
+        _l("Kontaktperson"),
+        description=_l("Navnet, deltagerne ser som afsender af arrangementets mails."),
+        validators=[optional(), max_length(200)])
+    contact_email = EmailField(
+        _l("Kontaktadresse"),
+        description=_l("Svar på arrangementets mails går hertil. Skal udfyldes, før "
+                       "arrangementet offentliggøres."),
+        validators=[optional(), max_length(254)])
+    quiet = BooleanField(
+        _l("Ret uden at give besked"),
+        description=_l("Til en slåfejl: deltagerne får ingen mail om ændringen af tid "
+                       "eller sted."))
 
 
 class CloneForm(FlaskForm):

@@ -133,6 +133,10 @@ class Event(db.Model):
     # Optional English texts; Danish is shown where they are empty.
     title_en: Mapped[str] = mapped_column(String(200), default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
+    # Who participants reach when they answer a mail of the event (its Reply-To and the
+    # sender's display name); required before publishing.
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
 
     roles: Mapped[list[EventRole]] = relationship(
         back_populates="event", cascade="all, delete-orphan"

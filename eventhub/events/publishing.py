@@ -156,7 +156,7 @@ def _window(event: Event) -> bool:
 
 
 def _contact(event: Event) -> bool:
-    return bool((getattr(event, "contact_email", "") or "").strip())
+    return bool((event.contact_email or "").strip())
 
 
 def event_rules() -> list[Rule]:
@@ -177,9 +177,8 @@ def event_rules() -> list[Rule]:
         Rule("window", _l("Tilmeldingsperiode"),
              _l("Angiv hvornår tilmeldingen åbner og lukker (lukker i fremtiden)."), _window,
              anchor="registration_opens_at", order=60),
+        Rule("contact", _l("Kontaktadresse"),
+             _l("Skriv en e-mailadresse, deltagerne kan skrive til."), _contact,
+             anchor="contact_email", order=40),
     ]
-    if hasattr(Event, "contact_email"):  # the contact fields, where the model has them
-        rules.append(Rule("contact", _l("Kontaktadresse"),
-                          _l("Skriv en e-mailadresse, deltagerne kan skrive til."), _contact,
-                          anchor="contact_email", order=40))
     return rules

@@ -32,6 +32,7 @@ from eventhub.events.models import (
 )
 from eventhub.extensions import db
 from eventhub.mail import queue_mail
+from eventhub.signals import emit
 
 # Run after an event's details were saved: ``fn(event)``, added by domains above in
 # their init_app (registration fills seats an edit freed).
@@ -176,6 +177,12 @@ class EventData:
     language: str = "da"
     title_en: str = ""
     description_en: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+
+
+# Fields whose change the participants hear about (messaging sends the notice).
+NOTICED_FIELDS = ("starts_at", "ends_at", "venue")
 
 
 def _check_event_data(data: EventData, event: Event | None) -> list[ValidationError]:
@@ -199,6 +206,7 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
         problems.append(ValidationError(_("Vælg et sprog på listen."), "language"))
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
         problems.append(ValidationError(_("Slut skal ligge efter start."), "ends_at"))
+    problems += _contact_problems(data)
     if data.capacity is not None and data.capacity < 0:
         problems.append(ValidationError(_("Kapaciteten kan ikke være negativ."), "capacity"))
     opens, closes = data.registration_opens_at, data.registration_closes_at
@@ -209,6 +217,21 @@ def _check_event_data(data: EventData, event: Event | None) -> list[ValidationEr
         problems.append(ValidationError(
             _("Tilmeldingen kan ikke lukke efter arrangementets slutning."),
             "registration_closes_at"))
+    return problems
+
+
+def _contact_problems(data: EventData) -> list[ValidationError]:
+    """The contact address, if given, is an address (normalised in ``data``)."""
+    problems = []
+    if (data.contact_email or "").strip():
+        try:
+            data.contact_email = check_email(data.contact_email)
+        except ValidationError:
+            problems.append(ValidationError(
+                _("Kontaktadressen skal være en e-mailadresse, fx navn@kommune.dk."),
+                "contact_email"))
+    if len((data.contact_name or "").strip()) > 200:
+        problems.append(ValidationError(_("Højst %(max)d tegn.", max=200), "contact_name"))
     return problems
 
 
@@ -248,8 +271,14 @@ def create_event(user: User, data: EventData) -> Event:
     return event
 
 
-def update_event(user: User, event: Event, data: EventData) -> Event:
-    """Change an event's details (organizers of the event and admins)."""
+def _plain(value):
+    """A changed value as a signal carries it (JSON-friendly)."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def update_event(user: User, event: Event, data: EventData, *, notify: bool = True) -> Event:
+    """Change an event's details (organizers of the event and admins). A published
+    event's new time or place is announced (``event.changed``) unless ``notify`` is off."""
     require_role(user, event, ORGANIZER)
     if data.status is not None and data.status != event.status:
         raise EventValidationError([ValidationError(_(
@@ -258,9 +287,14 @@ def update_event(user: User, event: Event, data: EventData) -> Event:
     problems = _check_event_data(data, event)
     if problems:
         raise EventValidationError(problems)
+    before = {name: getattr(event, name) for name in NOTICED_FIELDS}
     _apply(event, data)
     db.session.flush()
     audit.record(user, event, "event.edit", event.slug)
+    changed = {name: [_plain(old), _plain(getattr(event, name))]
+               for name, old in before.items() if old != getattr(event, name)}
+    if changed and event.is_public:
+        emit("event.changed", event_id=event.id, changes=changed, notify=notify)
     for fn in contributions.of(EVENT_SAVED):
         fn(event)
     return event

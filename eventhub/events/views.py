@@ -89,6 +89,8 @@ def _form_to_data(form: EventForm) -> services.EventData:
         language=form.language.data or "da",
         title_en=form.title_en.data or "",
         description_en=form.description_en.data or "",
+        contact_name=form.contact_name.data or "",
+        contact_email=form.contact_email.data or "",
     )
 
 
@@ -142,6 +144,7 @@ def _event_to_form_data(ev: Event) -> dict:
         "retention_until": ev.retention_until, "requires_approval": ev.requires_approval,
         "privacy_notice": ev.privacy_notice, "language": ev.language,
         "title_en": ev.title_en, "description_en": ev.description_en,
+        "contact_name": ev.contact_name, "contact_email": ev.contact_email,
     }
 
 
@@ -157,13 +160,16 @@ def edit(slug: str):
     form = EventForm(data=_event_to_form_data(ev)) if request.method == "GET" else EventForm()
     if form.validate_on_submit():
         with attempt(ValidationError) as failed:
-            services.update_event(current_user, ev, _form_to_data(form))
+            services.update_event(current_user, ev, _form_to_data(form),
+                                  notify=not form.quiet.data)
         if not failed:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("manage.event", slug=ev.slug))
         attach_errors(form, failed.error)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("events/edit.html", form=form, event=ev), status
+    return render_template("events/edit.html", form=form, event=ev,
+                           audience=publishing.registered_count(ev) if ev.is_public else 0
+                           ), status
 
 
 @manage_bp.get("/e/<slug>/log")

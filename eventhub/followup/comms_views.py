@@ -15,6 +15,7 @@ from eventhub.documents import render_pdf
 from eventhub.errors import ValidationError
 from eventhub.events import services as events
 from eventhub.events.hooks import staff_blueprint
+from eventhub.extensions import csrf, limiter
 from eventhub.followup import mailing, report, services, unsubscribe
 from eventhub.followup.forms import MailForm, SurveyForm
 from eventhub.forms import ActionForm
@@ -136,9 +137,15 @@ def report_pdf(slug: str):
 # --- unsubscribe (public, by token) -------------------------------------------------------
 
 @public_bp.route("/u/<token>", methods=["GET", "POST"], endpoint="unsubscribe")
+@csrf.exempt  # the one-click POST of RFC 8058 has no token; the form is checked below
+@limiter.limit("30 per minute", methods=["POST"])
 def unsubscribe_page(token: str):
-    """GET asks (mail scanners open links), POST unsubscribes."""
+    """GET asks (mail scanners open links), POST unsubscribes. A mail program's one-click
+    POST (``List-Unsubscribe=One-Click``) needs no session: the signed URL is the proof."""
     reg = unsubscribe.registration_of(token)
+    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
+        unsubscribe.unsubscribe(reg)
+        return Response(_("Du er frameldt.") + "\n", mimetype="text/plain")
     form = ActionForm()
     done = unsubscribe.is_unsubscribed(reg)
     if request.method == "POST":

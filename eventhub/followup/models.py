@@ -179,7 +179,10 @@ class Mailing(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
                                           index=True)
     segment: Mapped[str] = mapped_column(String(20))
-    segment_value: Mapped[str] = mapped_column(String(40), default="")
+    segment_value: Mapped[str] = mapped_column(Text, default="")
+    # "followup" (the community manager's) or "message" (an organizer's, messaging)
+    kind: Mapped[str] = mapped_column(String(12), default="followup",
+                                      server_default="followup")
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     recipients: Mapped[int] = mapped_column(Integer, default=0)

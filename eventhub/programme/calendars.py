@@ -15,7 +15,8 @@ def _session_url(event: Event, session: Session) -> str:
         "programme.session_page", slug=event.slug, session_id=session.id)
 
 
-def _add(cal, event: Event, session: Session) -> None:
+def add_session(cal, event: Event, session: Session) -> None:
+    """Add one session as a VEVENT (its UID, its SEQUENCE, cancelled as CANCELLED)."""
     url = _session_url(event, session)
     location = ", ".join(part for part in (
         session.room.name if session.room else "", event.venue) if part)
@@ -36,7 +37,7 @@ def calendar_bytes(event: Event, sessions: list[Session], name: str,
     and other entries of a person's day (meetings)."""
     cal = new_calendar(name=name)
     for session in sessions:
-        _add(cal, event, session)
+        add_session(cal, event, session)
     for item in items:
         add_event(cal, uid=item.uid, summary=item.title, start=item.starts_at,
                   end=item.ends_at, location=item.location, description=item.description,

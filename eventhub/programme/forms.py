@@ -64,6 +64,9 @@ class SessionForm(FlaskForm):
                        "tilføjes under \"Oplægsholdere\"."),
         validators=[Optional(), max_length(5000)])
     confirm_warnings = BooleanField(_l("Gem alligevel – jeg har set advarslerne"))
+    quiet = BooleanField(_l("Ret uden at give besked"),
+                         description=_l("Til en slåfejl: ingen mail om ny tid eller nyt "
+                                        "lokale."))
 
     def set_choices(self, rooms, tracks, registrations, people=()) -> None:
         self.person_ids.choices = [(p.id, f"{p.name} ({p.organization})" if p.organization

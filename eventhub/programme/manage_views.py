@@ -209,7 +209,7 @@ def _edit(slug: str, session_id: int | None):
         with attempt(services.SessionProblems) as failed:
             saved = services.save_session(current_user, event, _data(form),
                                           confirmed=bool(form.confirm_warnings.data),
-                                          session=session)
+                                          session=session, notify=not form.quiet.data)
             audit.record(current_user, event, "programme.edit",
                          f"session #{saved.id} {'edit' if session else 'add'}")
         if failed:
@@ -223,7 +223,9 @@ def _edit(slug: str, session_id: int | None):
             return redirect(url_for(".index", slug=slug))
     status = 200 if request.method == "GET" else 422
     return render_template("programme/manage_session.html", event=event, form=form,
-                           session=session, warnings=warnings), status
+                           session=session, warnings=warnings,
+                           audience=services.audience_of(event, session) if session else 0
+                           ), status
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])

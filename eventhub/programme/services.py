@@ -18,14 +18,17 @@ from eventhub.programme.models import (
     CANCELLED,
     SCHEDULED,
     SESSION_KINDS,
+    AgendaEntry,
     EventSpeaker,
     Room,
     Session,
+    Signup,
     Speaker,
     Track,
 )
 from eventhub.registration.models import CANCELLED as REG_CANCELLED
-from eventhub.registration.models import Registration
+from eventhub.registration.models import CONFIRMED, WAITLISTED, Registration
+from eventhub.signals import emit
 from eventhub.timeutil import to_local
 
 COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -279,18 +282,37 @@ def _fmt(value: datetime) -> str:
     return to_local(value).strftime("%d-%m %H:%M")
 
 
+def _noticed(session: Session) -> dict:
+    """What participants hear about when it changes: time and room."""
+    return {"starts_at": session.starts_at.isoformat(), "ends_at": session.ends_at.isoformat(),
+            "room": session.room.name if session.room else ""}
+
+
+def _announce(event: Event, session: Session, before: dict, after: dict, notify: bool) -> None:
+    """Say that a published event's session changed (messaging sends the notice)."""
+    changes = {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+    if changes and event.is_public:
+        changes["title"] = session.title
+        emit("session.changed", event_id=event.id, session_id=session.id, changes=changes,
+             notify=notify)
+
+
 def save_session(actor, event: Event, data: SessionData, *, confirmed: bool = False,
-                 session: Session | None = None) -> Session:
-    """Create or change a session. Errors are never saved; warnings only when confirmed."""
+                 session: Session | None = None, notify: bool = True) -> Session:
+    """Create or change a session. Errors are never saved; warnings only when confirmed.
+    A new time or room of a published event's session is announced unless ``notify`` is
+    off (a typo)."""
     require_role(actor, event, ORGANIZER)
     errors = _errors(event, data)
     warnings = [] if errors else session_warnings(event, data, session)
     if errors or (warnings and not confirmed):
         raise SessionProblems(errors, warnings)
+    before = None
     if session is None:
         session = Session(event_id=event.id)
         db.session.add(session)
     else:
+        before = _noticed(session)
         session.sequence = (session.sequence or 0) + 1
     session.title, session.kind = data.title, data.kind
     session.description = (data.description or "").strip()
@@ -302,6 +324,9 @@ def save_session(actor, event: Event, data: SessionData, *, confirmed: bool = Fa
     session.speakers = _unique([
         _speaker(event, s, position) for position, s in enumerate(data.speakers, start=1)])
     db.session.flush()
+    if before is not None:
+        db.session.refresh(session, ["room"])
+        _announce(event, session, before, _noticed(session), notify)
     return session
 
 
@@ -347,14 +372,29 @@ def duplicate_session(actor, event: Event, session: Session) -> Session:
     return save_session(actor, event, data, confirmed=True)
 
 
-def set_cancelled(actor, event: Event, session: Session, cancelled: bool) -> None:
-    """Cancel (or reinstate) a session; it stays in the programme, marked cancelled."""
+def set_cancelled(actor, event: Event, session: Session, cancelled: bool, *,
+                  notify: bool = True) -> None:
+    """Cancel (or reinstate) a session; it stays in the programme, marked cancelled.
+    Those who chose it hear about it unless ``notify`` is off."""
     require_role(actor, event, ORGANIZER)
     new = CANCELLED if cancelled else SCHEDULED
     if session.status != new:
-        session.status = new
+        old, session.status = session.status, new
         session.sequence = (session.sequence or 0) + 1
         db.session.flush()
+        _announce(event, session, {"status": old}, {"status": new}, notify)
+
+
+def audience_of(event: Event, session: Session) -> int:
+    """How many people hear about a change of this session (my day or signed up)."""
+    if not event.is_public:
+        return 0
+    regs = select(AgendaEntry.registration_id).where(AgendaEntry.session_id == session.id) \
+        .union(select(Signup.registration_id).where(Signup.session_id == session.id))
+    return db.session.scalar(select(func.count()).select_from(
+        select(Registration.id).where(Registration.id.in_(regs),
+                                      Registration.status.in_((CONFIRMED, WAITLISTED)))
+        .subquery())) or 0
 
 
 def speaker_choices(event: Event) -> list[Registration]:

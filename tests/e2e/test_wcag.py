@@ -144,6 +144,10 @@ def main_pages(demo: dict, states: dict) -> list[tuple[str, str, str]]:
         ("manage-meetings", f"{manage}/meetings/", "admin"),
         ("manage-meetings-setup", f"{manage}/meetings/setup", "admin"),
         ("manage-exhibitors", f"{manage}/meetings/exhibitors", "admin"),
+        ("manage-mail", f"{manage}/mail", "admin"),
+        ("manage-mail-text", f"{manage}/mail/texts/reminder/da", "admin"),
+        ("manage-mail-preview", f"{manage}/mail/preview/reminder", "admin"),
+        ("manage-messages", f"{manage}/mail/messages", "admin"),
     ]
 
 
