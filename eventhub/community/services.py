@@ -220,10 +220,6 @@ def leads(actor, org: Organization, flt: Filter, page: int = 1,
     return found, total
 
 
-def stage_counts(actor, org: Organization, flt: Filter) -> dict[str, int]:
-    return overview(actor, org, flt).counts
-
-
 def get_lead(actor, org: Organization, lead_id: int) -> Lead:
     require_member(actor, org.id)
     lead = db.session.get(Lead, lead_id)
@@ -245,16 +241,6 @@ def move(actor, org: Organization, lead: Lead, stage: str, *, reason: str = "",
     if lead.scope != org.id:
         raise NotFound(_("Leadet findes ikke."))
     return followup.record_move(actor, latest_event(lead), lead, stage, reason=reason, note=note)
-
-
-def solutions(actor, org: Organization, flt: Filter) -> list[dict]:
-    """Solutions with leads at the organization's events, with counts."""
-    return overview(actor, org, flt).solutions
-
-
-def organizations(actor, org: Organization, flt: Filter) -> list[dict]:
-    """Organizations with leads at the organization's events, with counts."""
-    return overview(actor, org, flt).organizations
 
 
 @dataclass
