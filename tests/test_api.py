@@ -249,3 +249,38 @@ def test_cli_creates_a_token_shown_once(app, runner, client):
         assert "registrations:write" not in stored.scopes
     bad = runner.invoke(args=["create-api-token", "--event", "nope"])
     assert bad.exit_code != 0 and "nope" in bad.output
+
+
+def test_leads_of_an_event_include_those_carried_on_from_an_earlier_event(app, client):
+    uid, first_id, _ = _setup(app)
+    second_id = make_event(app, "naeste-dag", organizer_id=uid)
+    secret = make_token(app, second_id, uid, "read", ["leads"])
+    with app.app_context():
+        from eventhub.events.models import Event, Organization
+        from eventhub.followup import services as followup
+        from eventhub.followup.models import LeadEvent
+
+        first, second = db.session.get(Event, first_id), db.session.get(Event, second_id)
+        names = iter(("Vejle Kommune", "Aarhus Kommune", "Odense Kommune"))
+        made = {}
+        for label, event in (("carried", first), ("here", second), ("elsewhere", first)):
+            org = Organization(name=next(names), name_key=label, kind="municipality")
+            db.session.add(org)
+            db.session.flush()
+            lead = followup.new_lead(event, organization_id=org.id, stage="contacted")
+            db.session.add(lead)
+            db.session.flush()
+            made[label] = lead.id
+        # Found again at the second event: the lead began at the first one.
+        db.session.add(LeadEvent(lead_id=made["carried"], event_id=second_id))
+        db.session.commit()
+    listed = client.get("/api/v1/events/naeste-dag/leads", headers=bearer(secret))
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    items = {item["id"]: item for item in listed.get_json()["data"]}
+    assert set(items) == {made["carried"], made["here"]}
+    assert items[made["carried"]]["organization"] == "Vejle Kommune"
+    one = client.get(f"/api/v1/events/naeste-dag/leads/{made['carried']}",
+                     headers=bearer(secret))
+    assert one.status_code == 200 and one.get_json()["stage"] == "contacted"
+    _problem(client.get(f"/api/v1/events/naeste-dag/leads/{made['elsewhere']}",
+                        headers=bearer(secret)), 404)

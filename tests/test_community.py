@@ -365,3 +365,107 @@ def test_the_upgrade_merges_duplicate_leads_keeping_the_furthest_stage(tmp_path)
         assert "note 1" in texts and "note 2" in texts
         assert any("Lagt sammen" in t and "Beholdt: Genbrugt (kopi)" in t for t in texts)
         db.engine.dispose()
+
+
+def test_the_workspace_counts_agree_with_its_leads_under_every_filter(app, client, trail):
+    """The workspace filters its leads once and groups every count from them: each count
+    (stages, solutions, organizations, reuse, days to adoption, barriers, editions) is
+    what counting the matching leads by hand gives."""
+    import random
+    from statistics import median
+
+    from eventhub.accounts.models import User
+    from eventhub.events.models import Organization
+    from eventhub.followup.models import ADOPTED, STAGES, LeadEvent
+
+    rnd = random.Random(7)
+    with app.app_context():
+        later = [make_event(app, f"del-genbrug-{2028 + n}", organizer_id=trail["organizer"],
+                            starts_at=T0 + timedelta(days=365 * (n + 1)),
+                            ends_at=T0 + timedelta(days=365 * (n + 1), hours=7),
+                            title=f"Del & Genbrug {2028 + n}") for n in range(2)]
+        for n, eid in enumerate(later):
+            event = db.session.get(Event, eid)
+            event.host_organization_id = trail["host"]
+            event.series_id = trail["series"] if n == 0 else None  # one outside the series
+        orgs = [Organization(name=f"Org {n}", name_key=f"org {n}",
+                             kind=("municipality", "company")[n % 2],
+                             region_code="1082" if n % 3 == 0 else None) for n in range(6)]
+        sols = [Solution(name=f"Løsning {n}", summary="x") for n in range(3)]
+        db.session.add_all([*orgs, *sols])
+        db.session.flush()
+        events = [db.session.get(Event, e) for e in (trail["event"], *later)]
+        made = []
+        for sol in sols:
+            for org in orgs:
+                if rnd.random() < 0.2:
+                    continue
+                first = rnd.choice(events)
+                stage = rnd.choice(list(STAGES))
+                adopted = first.ends_at + timedelta(days=rnd.randint(5, 300)) \
+                    if stage in ADOPTED else None
+                lead = Lead(event_id=first.id, scope=trail["host"], solution_id=sol.id,
+                            organization_id=org.id, stage=stage, adopted_at=adopted)
+                db.session.add(lead)
+                db.session.flush()
+                for e in {first, *rnd.sample(events, rnd.randint(0, 2))}:
+                    db.session.add(LeadEvent(lead_id=lead.id, event_id=e.id))
+                made.append(lead)
+        for n, reg_id in enumerate((trail["anna"], trail["dorte"], trail["carl"])):
+            check = Checkin(event_id=trail["event"], registration_id=reg_id, month=3,
+                            solution_ids=[sols[0].id])
+            db.session.add(check)
+            db.session.flush()
+            db.session.add(CheckinAnswer(checkin_id=check.id, event_id=trail["event"],
+                                         solution_id=sols[0].id, answer="no",
+                                         barrier=("time", "time", "economy")[n]))
+        db.session.commit()
+        host = db.session.get(Organization, trail["host"])
+        cm = db.session.get(User, trail["cm"])
+        in_series = {trail["event"], later[0]}
+        kinds = {o.id: o.kind for o in orgs}
+        regions = {o.id: o.region_code for o in orgs}
+        filters = [services.Filter(), services.Filter(series_id=trail["series"]),
+                   services.Filter(event_id=later[1]), services.Filter(solution_id=sols[1].id),
+                   services.Filter(region="1082"), services.Filter(org_kind="company"),
+                   services.Filter(stage="meeting"),
+                   services.Filter(series_id=trail["series"], org_kind="municipality")]
+        for flt in filters:
+            def matches(lead, flt=flt):
+                linked = {link.event_id for link in lead.event_links}
+                return ((not flt.event_id or flt.event_id in linked)
+                        and (not flt.series_id or linked & in_series)
+                        and (not flt.solution_id or lead.solution_id == flt.solution_id)
+                        and (not flt.region or regions[lead.organization_id] == flt.region)
+                        and (not flt.org_kind or kinds[lead.organization_id] == flt.org_kind)
+                        and (not flt.stage or lead.stage == flt.stage))
+            chosen = [lead for lead in made if matches(lead)]
+            seen = services.overview(cm, host, flt)
+            assert seen.counts == {s: sum(1 for x in chosen if x.stage == s) for s in STAGES}
+            assert {s["id"]: (s["leads"], s["adopted"]) for s in seen.solutions} == {
+                sol.id: (sum(1 for x in chosen if x.solution_id == sol.id),
+                         sum(1 for x in chosen if x.solution_id == sol.id and x.is_adopted))
+                for sol in sols if any(x.solution_id == sol.id for x in chosen)}
+            assert {o["id"]: o["leads"] for o in seen.organizations} == {
+                o.id: sum(1 for x in chosen if x.organization_id == o.id)
+                for o in orgs if any(x.organization_id == o.id for x in chosen)}
+            f = seen.figures
+            assert f.leads == len(chosen) and f.adopted == sum(x.is_adopted for x in chosen)
+            days = [(x.adopted_at - x.event.ends_at).days for x in chosen if x.adopted_at]
+            assert f.median_days == (int(median(days)) if days else None)
+            shown = {e.id for e in events if (not flt.event_id or e.id == flt.event_id)
+                     and (not flt.series_id or e.id in in_series)}
+            assert f.trend == [
+                (e.title, sum(1 for x in chosen if e.id in {k.event_id for k in x.event_links}),
+                 sum(1 for x in chosen if x.is_adopted
+                     and e.id in {k.event_id for k in x.event_links}))
+                for e in events if e.id in shown
+                and any(e.id in {k.event_id for k in x.event_links} for x in chosen)]
+            named = dict(f.barriers)
+            assert (named["Tid og ressourcer"], named["Økonomi"]) == (
+                (2, 1) if trail["event"] in shown else (0, 0))
+    set_password_for(app, "cm@klynge.dk")
+    sign_in(client, "cm@klynge.dk")
+    page = client.get(f"/community/{trail['host']}/?series={trail['series']}&kind=company")
+    assert page.status_code == 200
+    assert f"{len(chosen)} leads" in page.text or f"{len(chosen)} lead" in page.text

@@ -90,7 +90,9 @@ def _responses(op: Operation, ref: dict[type, dict]) -> dict[str, Any]:
             "description": "The stored response of an earlier request with this "
                            "Idempotency-Key", **({"content": ok["content"]}
                                                  if "content" in ok else {})}
-    for code in sorted(set(COMMON_ERRORS) | set(op.errors)):
+    # Every POST takes an Idempotency-Key, so each can meet the same key in flight (409).
+    in_flight = {409} if op.method == "POST" else set()
+    for code in sorted(set(COMMON_ERRORS) | set(op.errors) | in_flight):
         responses[str(code)] = {"description": ERROR_TEXT[code],
                                 "content": {MEDIA_TYPE: {"schema": ref[s.Problem]}}}
     return responses

@@ -173,10 +173,15 @@ def list_experiences(token, event, query):
 
 
 @operation(bp, "/events/<slug>/leads", "GET", summary="Follow-up leads", tag="leads",
-           scope=LEADS, query=s.ChangedQuery, response=s.Page[s.LeadOut])
+           scope=LEADS, query=s.ChangedQuery, response=s.Page[s.LeadOut],
+           description="Every lead found at the event: those that began there and those "
+                       "that carried on there from an earlier event of the same organizing "
+                       "organization (one lead per solution and organization).")
 def list_leads(token, event, query):
     followup.require_staff(token.created_by, event)
-    stmt = select(Lead).where(Lead.event_id == event.id).options(
+    # Every lead found at the event: those that began here and those that carried on
+    # here from an earlier event (the lead–event links), as the event's lead list shows.
+    stmt = select(Lead).where(followup.in_event(event.id)).options(
         selectinload(Lead.organization))
     return page(stmt, Lead.id, query, convert.lead_out, Lead.updated_at)
 

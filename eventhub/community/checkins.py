@@ -152,8 +152,11 @@ def people(event: Event) -> dict[int, tuple[Registration, list[int]]]:
         return {}
     closed, out = _closed(event), unsubscribed_ids(event)
     found = {}
+    # In id order: two schedulers then claim the same rows in the same order, so one
+    # waits for the other instead of each holding a row the other needs (a deadlock).
     for reg in db.session.scalars(select(Registration).where(
-            Registration.id.in_(wanted), Registration.status == CONFIRMED)):
+            Registration.id.in_(wanted), Registration.status == CONFIRMED)
+            .order_by(Registration.id)):
         if reg.id in out or is_placeholder(reg.email) or reg.email.endswith(".invalid"):
             continue
         sids = sorted(s for s in wanted[reg.id] if (s, reg.organization_id) not in closed

@@ -96,16 +96,6 @@ def for_event(event: Event) -> Figures:
     return out
 
 
-def for_scope(org, flt) -> Figures:
-    """The workspace's figures: the organization's leads as filtered."""
-    from eventhub.community.services import _event_ids, _lead_stmt
-
-    ids = _lead_stmt(org, flt).with_only_columns(Lead.id)
-    out = _figures(ids, _event_ids(org, flt))
-    out.trend = trend(_event_ids(org, flt))
-    return out
-
-
 def trend(event_ids) -> list[tuple[str, int, int]]:
     """Per edition, oldest first: leads found there and how many are adopted."""
     rows = db.session.execute(

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import median
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from eventhub import audit
 from eventhub.accounts.models import User
-from eventhub.community.models import CommunityMember
+from eventhub.community import figures as figures_mod
+from eventhub.community.models import BARRIERS, NO, CheckinAnswer, CommunityMember
 from eventhub.directory.models import (
     APPROVED,
     LEARN,
@@ -192,7 +204,8 @@ def leads(actor, org: Organization, flt: Filter, page: int = 1,
         total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
     found = list(db.session.scalars(stmt.options(
-        selectinload(Lead.organization), selectinload(Lead.solution))
+        selectinload(Lead.organization),
+        selectinload(Lead.solution).lazyload(Solution.category_rows))
         .order_by(Lead.updated_at.desc(), Lead.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     titles: dict[int, list[str]] = {}
@@ -205,15 +218,6 @@ def leads(actor, org: Organization, flt: Filter, page: int = 1,
     for lead in found:
         lead.event_titles = titles.get(lead.id, [])
     return found, total
-
-
-def stage_counts(actor, org: Organization, flt: Filter) -> dict[str, int]:
-    require_member(actor, org.id)
-    sub = _lead_stmt(org, flt).with_only_columns(Lead.stage).subquery()
-    counts = dict.fromkeys(STAGES, 0)
-    counts.update(dict(db.session.execute(
-        select(sub.c.stage, func.count()).group_by(sub.c.stage)).all()))
-    return counts
 
 
 def get_lead(actor, org: Organization, lead_id: int) -> Lead:
@@ -239,37 +243,92 @@ def move(actor, org: Organization, lead: Lead, stage: str, *, reason: str = "",
     return followup.record_move(actor, latest_event(lead), lead, stage, reason=reason, note=note)
 
 
-def solutions(actor, org: Organization, flt: Filter) -> list[dict]:
-    """Solutions with leads or interest at the organization's events, with counts."""
-    require_member(actor, org.id)
-    sub = _lead_stmt(org, flt).with_only_columns(Lead.solution_id, Lead.stage).subquery()
-    rows = db.session.execute(
-        select(Solution.id, Solution.name, sub.c.stage, func.count())
-        .join(sub, sub.c.solution_id == Solution.id)
-        .group_by(Solution.id, Solution.name, sub.c.stage)).all()
-    per: dict[int, dict] = {}
-    for sid, name, stage, n in rows:
-        item = per.setdefault(sid, {"id": sid, "name": name, "leads": 0, "adopted": 0})
-        item["leads"] += n
-        item["adopted"] += n if stage in ADOPTED else 0
-    return sorted(per.values(), key=lambda r: (-r["leads"], r["name"].casefold()))
+@dataclass
+class Overview:
+    counts: dict[str, int]                  # stage → leads
+    solutions: list[dict]                   # most leads first: id, name, leads, adopted
+    organizations: list[dict]               # most leads first: id, name, kind, leads, adopted
+    figures: figures_mod.Figures
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
-def organizations(actor, org: Organization, flt: Filter) -> list[dict]:
-    """Organizations with leads at the organization's events, with counts."""
+def _tally(per: dict, key: int, stage: str, n: int, **item) -> None:
+    entry = per.setdefault(key, {"id": key, **item, "leads": 0, "adopted": 0})
+    entry["leads"] += n
+    entry["adopted"] += n if stage in ADOPTED else 0
+
+
+def overview(actor, org: Organization, flt: Filter, events: list[Event] | None = None,
+             ) -> Overview:
+    """Every count of the workspace in one statement: the leads are filtered once (a
+    CTE), and stage counts, solutions, organizations, days to adoption and the trend
+    across the editions are grouped from it; the barriers come from the check-in answers
+    of the same events. ``events``: the organization's events, when the caller has them
+    (for the trend's titles)."""
     require_member(actor, org.id)
-    sub = _lead_stmt(org, flt).with_only_columns(Lead.organization_id, Lead.stage).subquery()
-    rows = db.session.execute(
-        select(Organization.id, Organization.name, Organization.kind, sub.c.stage,
-               func.count()).join(sub, sub.c.organization_id == Organization.id)
-        .group_by(Organization.id, Organization.name, Organization.kind, sub.c.stage)).all()
-    per: dict[int, dict] = {}
-    for oid, name, kind, stage, n in rows:
-        item = per.setdefault(oid, {"id": oid, "name": name, "kind": kind, "leads": 0,
-                                    "adopted": 0})
-        item["leads"] += n
-        item["adopted"] += n if stage in ADOPTED else 0
-    return sorted(per.values(), key=lambda r: (-r["leads"], r["name"].casefold()))
+    f = _lead_stmt(org, flt).with_only_columns(
+        Lead.id, Lead.organization_id, Lead.solution_id, Lead.stage, Lead.adopted_at,
+        Lead.event_id).cte("filtered_leads")
+    event_ids = _event_ids(org, flt)
+    nothing = null().cast(String)
+    days = cast(figures_mod._days(f.c.adopted_at, Event.ends_at), Integer)
+    stmt = union_all(
+        select(literal("o").label("part"), f.c.organization_id.label("key"),
+               Organization.name.label("name"), Organization.kind.label("kind"),
+               f.c.stage.label("stage"), func.count().label("n"))
+        .select_from(f).outerjoin(Organization, Organization.id == f.c.organization_id)
+        .group_by(f.c.organization_id, Organization.name, Organization.kind, f.c.stage),
+        select(literal("s"), f.c.solution_id, Solution.name, nothing, f.c.stage, func.count())
+        .select_from(f).join(Solution, Solution.id == f.c.solution_id)
+        .group_by(f.c.solution_id, Solution.name, f.c.stage),
+        select(literal("d"), days, nothing, nothing, nothing, func.count())
+        .select_from(f).join(Event, Event.id == f.c.event_id)
+        .where(f.c.adopted_at.is_not(None)).group_by(days),
+        select(literal("t"), LeadEvent.event_id, nothing, nothing, f.c.stage, func.count())
+        .select_from(f).join(LeadEvent, LeadEvent.lead_id == f.c.id)
+        .where(LeadEvent.event_id.in_(event_ids)).group_by(LeadEvent.event_id, f.c.stage),
+        select(literal("b"), null().cast(Integer), CheckinAnswer.barrier, nothing, nothing,
+               func.count()).where(CheckinAnswer.event_id.in_(event_ids),
+                                   CheckinAnswer.answer == NO)
+        .group_by(CheckinAnswer.barrier),
+    )
+    counts = dict.fromkeys(STAGES, 0)
+    sols: dict[int, dict] = {}
+    orgs: dict[int, dict] = {}
+    editions: dict[int, list[int]] = {}
+    days_found: list[int] = []
+    barriers: dict[str, int] = {}
+    for kind, key, name, org_kind, stage, n in db.session.execute(stmt):
+        if kind == "o":
+            counts[stage] = counts.get(stage, 0) + n
+            if key is not None:
+                _tally(orgs, key, stage, n, name=name, kind=org_kind)
+        elif kind == "s":
+            _tally(sols, key, stage, n, name=name)
+        elif kind == "d":
+            days_found.extend([int(key)] * n)
+        elif kind == "t":
+            item = editions.setdefault(key, [0, 0])
+            item[0] += n
+            item[1] += n if stage in ADOPTED else 0
+        else:
+            barriers[name] = n
+    out = figures_mod.Figures(leads=sum(counts.values()))
+    out.kinds = {stage: counts.get(stage, 0) for stage in figures_mod.KINDS}
+    out.barriers = [(str(label), barriers.get(key, 0)) for key, label in BARRIERS.items()]
+    out.median_days = int(median(days_found)) if days_found else None
+    if editions:
+        by_id = {e.id: e for e in (events if events is not None else events_of(org))}
+        out.trend = [(by_id[i].title, *editions[i]) for i in sorted(
+            editions, key=lambda i: (by_id[i].starts_at, by_id[i].title))]
+    return Overview(
+        counts,
+        sorted(sols.values(), key=lambda r: (-r["leads"], r["name"].casefold())),
+        sorted(orgs.values(), key=lambda r: (-r["leads"], r["name"].casefold())),
+        out)
 
 
 # --- a solution's trail -------------------------------------------------------------------

@@ -52,11 +52,11 @@ def index():
     return render_template("community/index.html", orgs=orgs)
 
 
-def _choices(org):
+def _choices(org, events):
     regions = db.session.execute(db.select(Organization.code, Organization.name).where(
         Organization.kind == "region").order_by(Organization.name)).all()
-    return dict(events=services.events_of(org), series=services.series_of(org),
-                solutions=db.session.scalars(db.select(Solution).where(
+    return dict(events=events, series=services.series_of(org),
+                solutions=db.session.execute(db.select(Solution.id, Solution.name).where(
                     Solution.status == "approved").order_by(Solution.name)).all(),
                 regions=regions, kinds=ORGANIZATION_KIND_LABELS, stage_labels=STAGES)
 
@@ -66,15 +66,15 @@ def workspace(org_id: int):
     org = services.require_member(current_user, org_id)
     flt = _filter()
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    counts = services.stage_counts(current_user, org, flt)
-    leads, total = services.leads(current_user, org, flt, page, total=sum(counts.values()))
+    events = services.events_of(org)
+    found = services.overview(current_user, org, flt, events)
+    leads, total = services.leads(current_user, org, flt, page, total=found.total)
     return render_template(
         "community/workspace.html", org=org, flt=flt, leads=leads, total=total, page=page,
-        page_size=services.PAGE_SIZE, counts=counts,
-        solutions_found=services.solutions(current_user, org, flt)[:20],
-        orgs_found=services.organizations(current_user, org, flt)[:20],
-        figures=figures.for_scope(org, flt), barometer=figures.BAROMETER,
-        query=request.query_string.decode(), **_choices(org))
+        page_size=services.PAGE_SIZE, counts=found.counts,
+        solutions_found=found.solutions[:20], orgs_found=found.organizations[:20],
+        figures=found.figures, barometer=figures.BAROMETER,
+        query=request.query_string.decode(), **_choices(org, events))
 
 
 @bp.get("/<int:org_id>/leads/<int:lead_id>")

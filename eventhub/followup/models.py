@@ -64,6 +64,8 @@ class Lead(db.Model):
         UniqueConstraint("scope", "solution_id", "organization_id",
                          name="uq_followup_leads_scope_solution_org"),
         Index("ix_followup_leads_event_stage", "event_id", "stage"),
+        # The community workspace's page of leads: newest change first within a scope.
+        Index("ix_followup_leads_scope_updated", "scope", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
