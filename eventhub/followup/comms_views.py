@@ -18,6 +18,7 @@ from eventhub.events.hooks import staff_blueprint
 from eventhub.extensions import csrf, limiter
 from eventhub.followup import mailing, report, services, unsubscribe
 from eventhub.followup.forms import MailForm, SurveyForm
+from eventhub.followup.mailform import send_or_preview
 from eventhub.forms import ActionForm
 from eventhub.polls.live import notify
 from eventhub.polls.models import KIND_LABELS, STATUS_LABELS
@@ -46,18 +47,13 @@ def mail(slug: str):
             segment=form.segment.data, subject=form.subject.data, body=form.body.data,
             solution_id=int(form.solution.data) if form.solution.data else None,
             org_kind=form.org_kind.data or "")
-        with attempt() as failed:
-            if request.form.get("action") == "send":
-                sent = mailing.send(current_user, event, data)
-                flash(ngettext("Mailen er lagt i udbakken til %(num)d modtager.",
-                               "Mailen er lagt i udbakken til %(num)d modtagere.",
-                               sent.recipients), "success")
-                return redirect(url_for(".mail", slug=slug))
-            preview = mailing.preview(current_user, event, data)
-        if failed:
-            target = form[failed.error.field] if failed.error.field in form else form.segment
-            target.errors = list(target.errors) + [failed.message]
-            status = 422
+        done, preview, status = send_or_preview(
+            event, form, data, lambda n: ngettext(
+                "Mailen er lagt i udbakken til %(num)d modtager.",
+                "Mailen er lagt i udbakken til %(num)d modtagere.", n),
+            url_for(".mail", slug=slug))
+        if done:
+            return done
     elif form.is_submitted():
         status = 422
     return render_template(

@@ -15,6 +15,7 @@ from eventhub.events.hooks import staff_blueprint
 from eventhub.events.models import ORGANIZER
 from eventhub.extensions import db
 from eventhub.followup import mailing
+from eventhub.followup.mailform import send_or_preview
 from eventhub.messaging import certificates, rules, texts
 from eventhub.messaging.forms import MessageForm, PreviewForm, RuleForm, TextForm
 from eventhub.messaging.models import REMINDER, RULE_KINDS, RULE_LABELS, MailText
@@ -168,18 +169,13 @@ def messages(slug: str):
             org_kind=form.org_kind.data or "", status=form.status.data or "",
             session_id=int(form.session.data) if form.session.data else None,
             registration_ids=list(form.registrations.data or []), kind=mailing.MESSAGE)
-        with attempt(ValidationError) as failed:
-            if request.form.get("action") == "send":
-                sent = mailing.send(current_user, event, data)
-                flash(ngettext("Beskeden er lagt i udbakken til %(num)d modtager.",
-                               "Beskeden er lagt i udbakken til %(num)d modtagere.",
-                               sent.recipients), "success")
-                return redirect(url_for(".messages", slug=slug))
-            preview = mailing.preview(current_user, event, data)
-        if failed:
-            target = form[failed.error.field] if failed.error.field in form else form.segment
-            target.errors = list(target.errors) + [failed.message]
-            status = 422
+        done, preview, status = send_or_preview(
+            event, form, data, lambda n: ngettext(
+                "Beskeden er lagt i udbakken til %(num)d modtager.",
+                "Beskeden er lagt i udbakken til %(num)d modtagere.", n),
+            url_for(".messages", slug=slug))
+        if done:
+            return done
     elif form.is_submitted():
         status = 422
     return render_template(
