@@ -68,11 +68,19 @@ def demo(app):
 
 def _staff_activity(app) -> None:
     """What the staff did, so the activity log has lines of every kind to show."""
+    from eventhub.events.models import Event
     from eventhub.followup.models import Lead
+    from eventhub.programme.models import Session
+    from eventhub.registration.models import Question
 
     organizer = _staff(app, ORGANIZER)
     with app.app_context():
         lead = db.session.scalar(select(Lead.id).where(Lead.stage == "meeting").limit(1))
+        event_id = db.session.scalar(select(Event.id).where(Event.slug == SLUG))
+        question = db.session.scalar(select(Question.id).where(
+            Question.event_id == event_id).order_by(Question.id).limit(1))
+        session = db.session.scalars(select(Session.id).where(
+            Session.event_id == event_id).order_by(Session.id)).all()[1]
     base = f"/manage/e/{SLUG}"
     steps = [
         (f"{base}/followup/leads/{lead}/move", {"stage": "adopted_adaptation", "note": ""}),
@@ -81,8 +89,8 @@ def _staff_activity(app) -> None:
                                    "action": "send"}),
         (f"{base}/staff", {"email": "ny.kollega@example.com", "name": "Ny Kollega",
                            "role": "checkin"}),
-        (f"{base}/questions/1/down", {}),
-        (f"{base}/programme/sessions/2/cancel", {}),
+        (f"{base}/questions/{question}/down", {}),
+        (f"{base}/programme/sessions/{session}/cancel", {}),
         (f"{base}/followup/leads/import", {}),
     ]
     for path, data in steps:
