@@ -130,10 +130,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from eventhub.demo import load_demo
     from eventhub.mail import start_worker_thread
 
+    app = current_app._get_current_object()
+    if not no_serve and not os.environ.get("BASE_URL"):
+        # Links in mails, QR codes and the room screen's "go to" name this server.
+        app.config["BASE_URL"] = f"http://{host}:{port}"
     upgrade()
     login = load_demo()
     db.session.commit()
-    app = current_app._get_current_object()
     click.echo("")
     click.echo("EventHub demo is ready: event /e/del-genbrug-2026")
     click.echo(f"  Admin login: {login.email}  password: {login.password}")

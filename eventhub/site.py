@@ -11,7 +11,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -222,9 +222,19 @@ def works_on_events() -> bool:
     return g.works_on_events
 
 
+def decimal(value, places: int = 1) -> str:
+    """A number as the reader writes it (Danish 2,5; English 2.5), with ``places``
+    decimals; empty for None."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0." + "0" * places) if places else \
+        format_decimal(value, format="#,##0")
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localdt"] = localdt
     app.jinja_env.filters["localday"] = localday
+    app.jinja_env.filters["decimal"] = decimal
     app.jinja_env.globals["lang_url"] = lang_url
     app.jinja_env.globals["works_on_events"] = works_on_events
     from eventhub.images import img_tag

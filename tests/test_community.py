@@ -177,6 +177,9 @@ def test_bad_answers_keep_the_page_and_save_nothing(app, client, trail, mail_dir
     ok = client.post(link, data={"solution": trail["solution"], "answer": "no",
                                  "barrier": "ownership"}, follow_redirects=True)
     assert ok.status_code == 200
+    # the answer read back as a sentence, with the reason (not "Nej, fordi …")
+    assert "Dit svar: Nej – Ejerskab – den er ikke udviklet hos os" in ok.text
+    assert "Nej, fordi …" not in ok.text.split("Dit svar")[1]
     with app.app_context():
         f = figures.for_event(db.session.get(Event, trail["event"]))
         assert dict(f.barriers)["Ejerskab – den er ikke udviklet hos os"] == 1

@@ -281,6 +281,11 @@ def test_staff_see_the_schedule_figures_and_pdf(app, world, anna, bo, client, tm
     assert "Anna Andersen &amp; Bo Bertelsen" in page
     assert re.search(r'figure">1</span> aftalte', page)
     assert re.search(r'figure">100 %</span> sagt ja til', page)
+    figure = re.search(r'figure">([^<]*)</span> møder pr. deltager', page).group(1)
+    english = client.get("/manage/e/moeder/meetings/?lang=en").get_data(as_text=True)
+    per_attendee = re.search(r'figure">([^<]*)</span> meetings per attendee', english).group(1)
+    assert "," in figure and "." in per_attendee  # as each language writes numbers
+    client.get("/manage/e/moeder/meetings/?lang=da")
     pdf = client.get("/manage/e/moeder/meetings/schedule.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     from tests.support.pdf import pdf_text

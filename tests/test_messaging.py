@@ -411,6 +411,13 @@ def test_messages_to_segments_and_the_follow_up_share_one_mailer(app, client, sm
     bad = client.post(url, data={"segment": "by_status", "status": "", "subject": "x",
                                  "body": "y", "action": "send"})
     assert bad.status_code == 422 and "Vælg en status." in bad.get_data(as_text=True)
+    # a narrowing chosen with "all participants" would be ignored: refused, typed text kept
+    ignored = client.post(url, data={"segment": "all", "status": "waitlisted",
+                                     "subject": "Kun venteliste", "body": "Hej {navn}",
+                                     "action": "send"})
+    page = ignored.get_data(as_text=True)
+    assert ignored.status_code == 422 and "gælder kun modtagerne" in page
+    assert "Kun venteliste" in page
     sent = client.post(url, data={"segment": "by_status", "status": "waitlisted",
                                   "subject": "Venteliste", "body": "Hej {navn}",
                                   "action": "send"})

@@ -204,6 +204,10 @@ def test_ranking_points_and_average_rank(app, organizer):
         ("A", 8, 1.33), ("B", 6, 2.0), ("C", 4, 2.67)]
     page = phone(app).get(f"/j/{join_code(app)}").get_data(as_text=True)
     assert page.count("data-move=\"up\"") == 3 and "8 p" in page
+    # the average place as the reader writes numbers: 1,3 in Danish, 1.3 in English
+    assert "<td>1,3</td>" in page and "<td>2,0</td>" in page and "1.33" not in page
+    english = phone(app).get(f"/j/{join_code(app)}?lang=en").get_data(as_text=True)
+    assert "<td>1.3</td>" in english and "<td>2.7</td>" in english
 
 
 def test_a_broken_ranking_is_refused_and_nothing_stored(app, organizer):

@@ -174,6 +174,8 @@ def test_questions_and_answers(app, organizer):
     with app.app_context():
         qid = db.session.scalar(select(QAQuestion.id))
     organizer.post(f"/manage/e/dag/polls/{poll_id}/moderate/{qid}/approve", data={})
+    fan.post(f"/j/{code}/polls/{poll_id}/questions/{qid}/upvote", data={})
+    assert 'aria-label="1 stemme"' in asker.get(f"/j/{code}").get_data(as_text=True)
     for voter in (fan, fan, asker):
         voter.post(f"/j/{code}/polls/{poll_id}/questions/{qid}/upvote", data={})
     assert tally(app, poll_id)["questions"][0]["upvotes"] == 2  # once per voter

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from eventhub.community import checkins, figures, opendata, services
@@ -158,8 +159,10 @@ def event_settings(slug: str):
     if failed:
         flash(failed.message, "error")
     else:
-        flash(_("Gemt.") + (" " + _("%(num)d leads er lagt sammen med organisationens "
-                                    "eksisterende.", num=merged) if merged else ""), "success")
+        flash(_("Gemt.") + (" " + ngettext(
+            "%(num)d lead er lagt sammen med organisationens eksisterende.",
+            "%(num)d leads er lagt sammen med organisationens eksisterende.", merged)
+            if merged else ""), "success")
     return redirect(url_for("manage.event", slug=slug) + "#community")
 
 

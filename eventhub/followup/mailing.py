@@ -97,6 +97,20 @@ def _check_segment(data: MailData) -> None:
         raise ValidationError(_("Vælg programpunktet."), "session")
     if data.segment == SELECTED and not data.registration_ids:
         raise ValidationError(_("Vælg mindst én person på listen."), "registrations")
+    _check_narrowing(data)
+
+
+def _check_narrowing(data: MailData) -> None:
+    """A narrowing chosen while "Modtagere" says something else would be ignored, and the
+    mail would go to more people than the organizer meant: say so instead."""
+    for segment, field_name, value in ((ORG_KIND, "org_kind", data.org_kind),
+                                       (BY_STATUS, "status", data.status),
+                                       (SESSION, "session", data.session_id),
+                                       (SELECTED, "registrations", data.registration_ids)):
+        if value and data.segment != segment:
+            raise ValidationError(_(
+                "Dette valg gælder kun modtagerne \"%(segment)s\". Vælg dem under "
+                "Modtagere, eller fjern valget.", segment=SEGMENTS[segment]), field_name)
 
 
 def _check(data: MailData) -> tuple[str, str]:

@@ -285,6 +285,41 @@ def test_the_remote_moves_the_room_screen_while_two_phones_answer(browser, organ
     screen.close()
 
 
+def test_a_phone_that_has_answered_sees_its_results_not_a_request_to_answer(
+        browser, organizer, join, live_server):
+    """Results "once you have answered": right after "Tak for din stemme!" the phone shows
+    the results, even when it answered another poll a moment before (refreshes caused by
+    other people's votes are paced; the phone's own answer is not), and never says
+    "Resultatet vises, når du har svaret." below its thanks."""
+    admin = organizer.new_page()
+    first = new_poll(admin, "Hvor længe har I brugt skærmbesøg?", "single", "Kort\nLænge")
+    ranking = new_poll(admin, "Hvad skal I genbruge næst?", "ranking",
+                       "Medicinrobot\nSensorgulve\nSkærmbesøg")
+    for poll_id in (first, ranking):
+        act(admin, poll_id, "open")
+    context = phone_context(browser, live_server.base_url)
+    phone = context.new_page()
+    phone.goto(f"/j/{join}")
+    one = phone.locator(f"#poll-{first}")
+    one.get_by_label("Kort", exact=True).check()
+    one.get_by_role("button", name="Stem").click()
+    expect(one.locator("[data-vote-status]")).to_have_text("Tak for din stemme!")
+    section = phone.locator(f"#poll-{ranking}")
+    note = section.get_by_text("Resultatet vises, når du har svaret.")
+    expect(note).to_be_visible()
+    section.get_by_role("button", name="Send svar").click()
+    expect(section.locator("[data-vote-status]")).to_have_text("Tak for din stemme!")
+    expect(note).to_be_hidden(timeout=500)  # at once, not some seconds later
+    expect(section.locator("[data-results] tbody tr")).to_have_count(3, timeout=2000)
+    expect(section.locator("[data-results] tbody tr").first).to_contain_text("Medicinrobot")
+    section.scroll_into_view_if_needed()
+    snap(phone, "phone-ranking-answered-390")
+    for poll_id in (first, ranking):
+        act(admin, poll_id, "close")
+    context.close()
+    admin.close()
+
+
 AXE_RUN = """async () => {
   const result = await axe.run(document, {
     runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},

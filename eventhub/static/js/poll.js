@@ -54,8 +54,8 @@ document.addEventListener("submit", async (event) => {
     const ok = await sendVote(form, new URLSearchParams(new FormData(form)), status);
     const section = form.closest("[data-poll]");
     if (ok && section) {
-      section.setAttribute("data-voted", "");
-      markStale(section); // results shown "after voting" appear now
+      section.setAttribute("data-voted", ""); // hides "shown once you have answered"
+      refreshNow(section); // results shown "after voting" appear now, not in a few seconds
     }
   } catch (_) {
     form.submit(); // offline hiccup: fall back to a normal post
@@ -157,6 +157,14 @@ async function refreshStale() {
     const current = section.querySelector("[data-results]");
     if (fresh && current) current.replaceWith(document.importNode(fresh, true));
   }
+}
+
+// This phone's own answer: its results are fetched at once (one page per answer), not
+// after the few seconds that pace refreshes caused by other people's votes.
+function refreshNow(section) {
+  stale.add(section);
+  clearTimeout(refreshTimer);
+  refreshStale();
 }
 
 function markStale(section) {
