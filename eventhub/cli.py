@@ -214,3 +214,7 @@ def main() -> None:
     cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
                      help="EventHub: events for sharing and reusing welfare technology.")
     cli.main(prog_name="eventhub")
+
+
+if __name__ == "__main__":
+    main()

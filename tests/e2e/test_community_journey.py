@@ -13,7 +13,14 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from tests.support.e2e import DESKTOP, REPO_ROOT, mail_files, phone_context, step_check
+from tests.support.e2e import (
+    DESKTOP,
+    REPO_ROOT,
+    mail_files,
+    phone_context,
+    sign_in_as_admin,
+    step_check,
+)
 
 
 def _run_checkins(live_server) -> None:
@@ -79,12 +86,7 @@ def test_participant_answers_on_her_phone_and_the_manager_sees_the_lead_move(
     desk.set_default_timeout(15_000)
     page = desk.new_page()
     try:
-        page.goto("/login")
-        login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-        login.get_by_label("E-mail").fill(live_server.admin_email)
-        login.get_by_label("Adgangskode").fill(live_server.admin_password)
-        login.get_by_role("button", name="Log ind").click()
-        expect(page).not_to_have_url(re.compile(r"/login"))
+        sign_in_as_admin(page, live_server)
         page.goto("/community/")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Community:")
         expect(page.get_by_role("region", name="Genbrug sammenlignet med "

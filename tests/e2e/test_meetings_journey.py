@@ -13,7 +13,15 @@ from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_wcag import BLOCKING, axe_violations
-from tests.support.e2e import DESKTOP, EVENT_PATH, PHONE, demo_db, demo_email, step_check
+from tests.support.e2e import (
+    DESKTOP,
+    EVENT_PATH,
+    PHONE,
+    demo_db,
+    demo_email,
+    sign_in_as_admin,
+    step_check,
+)
 
 # Demo participants (eventhub/demo.py): Trine is in the directory and agreed to be
 # scanned, and is recommended to meet Anders; Søren is in the directory but did not
@@ -191,11 +199,7 @@ def test_two_phones_book_a_meeting_and_an_exhibitor_scans_a_badge(
                                     locale="da-DK", bypass_csp=True)
         contexts.append(staff)
         admin = staff.new_page()
-        admin.goto("/login")
-        login = admin.get_by_role("region", name="Arrangører: log ind med adgangskode")
-        login.get_by_label("E-mail").fill(live_server.admin_email)
-        login.get_by_label("Adgangskode").fill(live_server.admin_password)
-        login.get_by_role("button", name="Log ind").click()
+        sign_in_as_admin(admin, live_server)
         admin.goto(f"/manage/e/{EVENT_PATH.rsplit('/', 1)[1]}/followup/leads")
         expect(admin.get_by_role("main")).to_contain_text(ASKER)
         admin.goto(f"/manage/e/{EVENT_PATH.rsplit('/', 1)[1]}/meetings/")

@@ -25,6 +25,7 @@ from tests.support.e2e import (
     EVENT_PATH,
     REPO_ROOT,
     phone_context,
+    sign_in_as_admin,
     step_check,
 )
 
@@ -40,12 +41,7 @@ def _body(msg) -> str:
 
 
 def _sign_in_staff(page: Page, live_server) -> None:
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
 
 
 def _new_session(page: Page, title: str, start: str, end: str) -> int:

@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.support.e2e import EVENT_SLUG, REPO_ROOT, demo_db, phone_context, shot
+from tests.support.e2e import (
+    EVENT_SLUG,
+    REPO_ROOT,
+    demo_db,
+    phone_context,
+    shot,
+    sign_in_as_admin,
+)
 
 POLLS = f"/manage/e/{EVENT_SLUG}/polls"
 SHOTS = Path("/work/shots/screen")
@@ -50,12 +57,7 @@ def organizer(browser: Browser, live_server) -> Iterator[BrowserContext]:
                                   viewport={"width": 1280, "height": 900}, locale="da-DK")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/login")
-    login = page.get_by_role("region", name="Arrangører: log ind med adgangskode")
-    login.get_by_label("E-mail").fill(live_server.admin_email)
-    login.get_by_label("Adgangskode").fill(live_server.admin_password)
-    login.get_by_role("button", name="Log ind").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    sign_in_as_admin(page, live_server)
     page.close()
     yield context
     context.close()
@@ -354,3 +356,25 @@ def test_axe_on_the_screen_the_remote_and_the_ranking_control(browser, organizer
     context.close()
     phone.close()
     assert not found, "\n".join(found)
+
+
+def test_a_quiz_whose_time_is_up_can_no_longer_be_answered(browser, organizer, join,
+                                                           live_server):
+    admin = organizer.new_page()
+    quiz = new_poll(admin, "Hvor mange regioner har Danmark?", "quiz", "*5\n14",
+                    **{"Tidsgrænse i sekunder (quiz)": 5})
+    act(admin, quiz, "open")
+    context = phone_context(browser, live_server.base_url)
+    phone = context.new_page()
+    try:
+        phone.goto(f"/j/{join}")
+        section = phone.locator(f"#poll-{quiz}")
+        send = section.get_by_role("button", name="Send svar")
+        expect(send).to_be_enabled()
+        expect(section.locator(".quiz-timer")).to_have_text("Tiden er gået.", timeout=9000)
+        expect(send).to_be_disabled()
+        expect(section.get_by_label("5", exact=True)).to_be_disabled()
+    finally:
+        context.close()
+        act(admin, quiz, "close")
+        admin.close()

@@ -94,6 +94,12 @@ setInterval(() => {
     const left = Math.round(Number(timer.dataset.deadline) - Date.now() / 1000);
     timer.textContent = left > 0 ? timer.dataset.leftText.replace("{n}", left)
       : timer.dataset.overText;
+    if (left <= 0) {
+      // Time is up: the answer could no longer count, so it can no longer be sent.
+      for (const el of timer.closest("form")?.querySelectorAll("input, button") || []) {
+        el.disabled = true;
+      }
+    }
   }
 }, 500);
 
