@@ -43,7 +43,9 @@ def sso(app, database_uri, tmp_path, provider):
     sso_app = create_app({**app_config(database_uri, tmp_path / "sso"),
                           "OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": CLIENT_ID,
                           "OIDC_CLIENT_SECRET": CLIENT_SECRET})
-    return sso_app
+    yield sso_app
+    with sso_app.app_context():
+        db.engine.dispose()  # its own pool: closed now, not whenever it is collected
 
 
 def _begin(client, next_url=""):
