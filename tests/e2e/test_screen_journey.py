@@ -4,7 +4,7 @@
   two seconds, sees polls appear and go without a reload, and leaves by a link at once.
 - The remote moves the room's screen (1920 × 1080) through a word cloud with phrases, a
   ranking answered by keyboard, and a quiz with its leaderboard, while two phones
-  answer. Screenshots go to /work/shots/screen/ (and tests/e2e/screenshots/).
+  answer. Screenshots go to tests/e2e/screenshots/.
 - axe-core finds no serious or critical violation on the screen, the remote and the
   join page with the ranking control.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -31,7 +30,6 @@ from tests.support.e2e import (
 )
 
 POLLS = f"/manage/e/{EVENT_SLUG}/polls"
-SHOTS = Path("/work/shots/screen")
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Counts the EventSource objects a page makes, and how many are open.
 COUNT_STREAMS = """
@@ -46,9 +44,8 @@ COUNT_STREAMS = """
 
 
 def snap(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-    shot(page, f"screen-{name}")
+    """The viewport as the room (or the phone) sees it, and the whole page beside it."""
+    page.screenshot(path=str(shot(page, f"screen-{name}").with_name(f"screen-{name}-view.png")))
 
 
 @pytest.fixture(scope="module")
