@@ -76,8 +76,11 @@ def start_thread(app: Flask, interval: float = 30.0) -> threading.Thread:
 
     def loop() -> None:
         while True:
-            with app.app_context():
-                run_due()
+            try:
+                with app.app_context():
+                    run_due()
+            except Exception:  # keep the thread alive through a database hiccup
+                log.exception("scheduler")
             time.sleep(interval)
 
     thread = threading.Thread(target=loop, name="scheduler", daemon=True)
