@@ -386,7 +386,7 @@ def set_cancelled(actor, event: Event, session: Session, cancelled: bool, *,
 
 
 def audience_of(event: Event, session: Session) -> int:
-    """How many people hear about a change of this session (my day or signed up)."""
+    """How many people hear about a change to this programme item (in their day or signed up)."""
     if not event.is_public:
         return 0
     regs = select(AgendaEntry.registration_id).where(AgendaEntry.session_id == session.id) \
