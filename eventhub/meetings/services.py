@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventhub.db import lock_row, utcnow
 from eventhub.directory.models import APPROVED, Solution
-from eventhub.directory.services import is_listed
+from eventhub.directory.services import is_listed, listed_person
 from eventhub.errors import Conflict, Forbidden, NotFound, ValidationError
 from eventhub.events.models import ORGANIZER, Event
 from eventhub.events.services import has_role
@@ -206,6 +206,16 @@ def _hold(meeting: Meeting, start: datetime) -> None:
 
 
 # --- requests -----------------------------------------------------------------------------
+
+def bookable(event: Event, requester: Registration, registration_id: int) -> Registration:
+    """The person ``requester`` may book a meeting with: the picker's check, the same as a
+    request's."""
+    if not is_open(event):
+        raise NotFound(_("Der kan ikke bookes møder til dette arrangement."))
+    invitee = listed_person(event, registration_id)
+    _check_people(event, requester, invitee, setup_of(event))
+    return invitee
+
 
 def _check_people(event: Event, requester: Registration, invitee: Registration,
                   setup: MeetingSetup | None) -> None:

@@ -145,20 +145,11 @@ def _picker(event, reg, who, status: int = 200, message: str = "", chosen: str =
         message=message, chosen=chosen, form=ActionForm()), status
 
 
-def _bookable(event, reg, registration_id: int):
-    if not services.is_open(event):
-        raise NotFound(_("Der kan ikke bookes møder til dette arrangement."))
-    who = directory.listed_person(event, registration_id)
-    if who.id == reg.id:
-        raise ValidationError(_("Du kan ikke booke et møde med dig selv."))
-    return who
-
-
 @bp.get("/meetings/new/<int:registration_id>")
 def new(slug: str, registration_id: int):
     event = events.get_event(slug, current_user)
     reg = _reg(event)
-    return _picker(event, reg, _bookable(event, reg, registration_id))
+    return _picker(event, reg, services.bookable(event, reg, registration_id))
 
 
 @bp.post("/meetings/new/<int:registration_id>")
@@ -167,7 +158,7 @@ def new(slug: str, registration_id: int):
 def book(slug: str, registration_id: int):
     event = events.get_event(slug, current_user)
     reg = _reg(event)
-    who = _bookable(event, reg, registration_id)
+    who = services.bookable(event, reg, registration_id)
     message = request.form.get("message", "")
     chosen = request.form.get("slot", "")
     if not ActionForm().validate_on_submit():
