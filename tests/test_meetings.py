@@ -191,6 +191,11 @@ def test_oneself_and_people_without_consent_cannot_be_booked(app, world, anna, c
     carl = as_(client, world, "carl")
     page = carl.post(f"/e/moeder/meetings/new/{world['bo']}", data={"slot": slot_at(12, 0)})
     assert page.status_code == 403 and "netværksoversigten" in page.get_data(as_text=True)
+    # His picker shows him the way into the directory instead of slots.
+    page = carl.get(f"/e/moeder/meetings/new/{world['bo']}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403 and 'name="slot"' not in text
+    assert "Du er ikke med i netværksoversigten" in text and "/e/moeder/directory/me" in text
     assert _meeting(app) is None
 
 

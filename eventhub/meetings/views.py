@@ -149,7 +149,16 @@ def _picker(event, reg, who, status: int = 200, message: str = "", chosen: str =
 def new(slug: str, registration_id: int):
     event = events.get_event(slug, current_user)
     reg = _reg(event)
-    return _picker(event, reg, services.bookable(event, reg, registration_id))
+    try:
+        who = services.bookable(event, reg, registration_id)
+    except Forbidden:
+        if directory.is_listed(reg, event):
+            raise
+        # Not in the directory yet: the page shows the way there rather than an error.
+        return render_template(
+            "meetings/new.html", event=event, reg=reg, listed=False, solution=None,
+            who=directory.listed_person(event, registration_id)), 403
+    return _picker(event, reg, who)
 
 
 @bp.post("/meetings/new/<int:registration_id>")

@@ -67,7 +67,8 @@ def demo(live_server) -> dict:
 
 @pytest.fixture(scope="module")
 def states(browser: Browser, live_server, tmp_path_factory) -> dict:
-    """Signed-in storage states: the demo admin, and a participant who registered."""
+    """Signed-in storage states: the demo admin, and a participant who registered and
+    joined the network directory."""
     folder = tmp_path_factory.mktemp("states")
     context = browser.new_context(base_url=live_server.base_url, viewport=DESKTOP)
     page = context.new_page()
@@ -85,6 +86,11 @@ def states(browser: Browser, live_server, tmp_path_factory) -> dict:
     page.get_by_role("button", name=re.compile("Tilmeld")).click()
     expect(page).to_have_url(re.compile(r"/r/[^/?]+\?new=1"))
     receipt = page.url.split(live_server.base_url, 1)[1]
+    # In the network directory, so the meeting picker offers slots.
+    page.goto(f"/e/{EVENT_SLUG}/directory/me")
+    page.get_by_label("Vis mig i netværket for dette arrangement").check()
+    page.get_by_role("button", name="Gem", exact=True).click()
+    expect(page.get_by_text("Du er synlig for de andre deltagere")).to_be_visible()
     context.storage_state(path=folder / "participant.json")
     context.close()
     return {"admin": str(folder / "admin.json"), "participant": str(folder / "participant.json"),
