@@ -271,6 +271,8 @@ ACCESS: dict[str, Route] = {
     "/manage/e/<slug>/programme/sessions/<int:session_id>": R(ORGANIZER),
     "/manage/e/<slug>/programme/sessions/<int:session_id>/<action>": R(
         ORGANIZER, action="session_action"),
+    "/manage/e/<slug>/programme/sessions/<int:session_id>/<any(cancel, reinstate):action>": R(
+        ORGANIZER, action="cancel_action"),
     "/manage/e/<slug>/programme/sessions/new": R(ORGANIZER),
     "/manage/e/<slug>/programme/speakers/": R(ORGANIZER),
     "/manage/e/<slug>/programme/speakers/<int:speaker_id>": R(ORGANIZER),
@@ -413,7 +415,7 @@ def build_world() -> dict:
         "filename": "css/app.css", "organization_id": 1,
         "star_action": "star", "poll_action": "open", "moderate_action": "approve",
         "remote_command": "next", "export_format": "csv",
-        "session_action": "duplicate", "question_action": "up",
+        "session_action": "duplicate", "cancel_action": "cancel", "question_action": "up",
         "registration_action": "resend", "solution_action": "publish",
         "solution_id": 0, "contact_token": "nope",
         "rule_kind": "reminder", "text_key": "reminder", "text_locale": "da",

@@ -64,6 +64,24 @@ def test_an_exhibitor_scans_a_consenting_badge_into_a_lead(app, world, stand, ma
     assert "Anna Andersen" in leads and "Skærmbesøg" in leads
 
 
+def test_the_short_code_under_the_qr_can_be_typed_as_read(app, world, stand):
+    with app.app_context():
+        code = db.session.get(Registration, world["anna"]).scan_code
+    assert len(code) == 8
+    # Typed by hand: lower case, a space for the dash, and an O where the badge has a 0.
+    typed = (code[:4] + " " + code[4:]).lower().replace("0", "o")
+    response = stand.post("/e/moeder/scan", data={"code": typed})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Scan)).one().registration_id == world["anna"]
+    other = "".join("1" if ch != "1" else "2" for ch in code)  # no one's code
+    page = stand.post("/e/moeder/scan", data={"code": other})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 404 and "Tjek de otte tegn" in text and other in text
+    with app.app_context():
+        assert _count(Scan) == 1
+
+
 def test_a_participant_without_consent_cannot_be_scanned_and_nothing_is_stored(
         app, world, stand):
     page = stand.post("/e/moeder/scan", data={"code": world["scan"]["carl"]})

@@ -60,6 +60,17 @@ def _feed(client, slug="moeder") -> Calendar:
     return Calendar.from_ical(client.get(path).data)
 
 
+def _attached_meeting(mail):
+    """(METHOD, VEVENT) of the calendar file a meeting mail carries, or None."""
+    files = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    if not files:
+        return None
+    (part,) = files
+    cal = Calendar.from_ical(part.get_content())
+    (entry,) = cal.walk("VEVENT")
+    return str(cal["METHOD"]), entry
+
+
 def _meetings_in(cal: Calendar):
     return [c for c in cal.walk("VEVENT") if str(c["uid"]).startswith("meeting-")]
 
@@ -110,6 +121,10 @@ def test_request_accept_from_the_mail_link_move_and_cancel_keep_one_calendar_ent
     assert client.post(link.group(1) + "/accept", data={"message": ""}).status_code == 302
     answer = [m for m in delivered_mails(app, mail_dir) if m["To"] == "anna@aarhus.dk"][-1]
     assert "er aftalt" in answer["Subject"] and "Bord 1" in body_of(answer)
+    assert _attached_meeting(request_mail) is None  # only an agreed meeting is a date
+    method, attached = _attached_meeting(answer)
+    assert method == "PUBLISH" and attached["status"] == "CONFIRMED"
+    assert "Bord 1" in str(attached["location"])
 
     for who in (anna, bo):
         day = who.get("/e/moeder/my-day").get_data(as_text=True)
@@ -129,12 +144,19 @@ def test_request_accept_from_the_mail_link_move_and_cancel_keep_one_calendar_ent
         assert moved[0].decoded("dtstart").strftime("%H:%M") == "15:00"
     moved_mail = [m for m in delivered_mails(app, mail_dir) if m["To"] == "anna@aarhus.dk"][-1]
     assert "flyttet" in moved_mail["Subject"]
+    method, attached = _attached_meeting(moved_mail)
+    assert str(attached["uid"]) == uid and int(attached["sequence"]) > sequence
+    assert attached.decoded("dtstart").strftime("%H:%M") == "15:00"
 
     # A cancels: the feed keeps the entry as cancelled, my day drops it.
     assert anna.post(f"/e/moeder/meetings/{meeting.id}/cancel", data={}).status_code == 302
     gone = _meetings_in(_feed(bo))
     assert len(gone) == 1 and gone[0]["status"] == "CANCELLED" and str(gone[0]["uid"]) == uid
     assert "Mine møder" not in bo.get("/e/moeder/my-day").get_data(as_text=True)
+    cancel_mail = [m for m in delivered_mails(app, mail_dir) if m["To"] == "bo@svendborg.dk"][-1]
+    method, attached = _attached_meeting(cancel_mail)
+    assert method == "CANCEL" and attached["status"] == "CANCELLED"
+    assert str(attached["uid"]) == uid
     with app.app_context():  # the slots are free again
         assert db.session.scalar(select(func.count()).select_from(MeetingHold).where(
             MeetingHold.meeting_id == meeting.id)) == 0

@@ -324,6 +324,32 @@ def test_a_typo_fix_without_notice_and_the_count_before_saving(app, client, worl
         assert db.session.get(Session, world["workshop"]).starts_at.hour == 11
 
 
+def test_cancelling_from_the_programme_list_asks_first_and_may_stay_quiet(app, client, world):
+    login(client, "arr@example.com")
+    base = "/manage/e/faelles/programme"
+    listing = client.get(f"{base}/").get_data(as_text=True)
+    assert f'href="{base}/sessions/{world["workshop"]}/cancel"' in listing
+    page = client.get(f"{base}/sessions/{world['workshop']}/cancel").get_data(as_text=True)
+    assert "Aflys «Værksted om sensorer»?" in page
+    assert "2 personer har valgt programpunktet og får besked på mail." in page
+    assert 'name="quiet"' in page
+    client.post(f"{base}/sessions/{world['workshop']}/cancel", data={"quiet": "1"})
+    with app.app_context():
+        assert db.session.get(Session, world["workshop"]).cancelled
+        assert db.session.scalar(select(func.count(ChangeRecord.id))) == 0
+    # The list now offers to reinstate it; reinstating with notice records the change.
+    page = client.get(f"{base}/sessions/{world['workshop']}/reinstate").get_data(as_text=True)
+    assert "Genindsæt «Værksted om sensorer»?" in page
+    assert "allerede" not in page
+    client.post(f"{base}/sessions/{world['workshop']}/reinstate", data={})
+    with app.app_context():
+        assert not db.session.get(Session, world["workshop"]).cancelled
+        assert db.session.scalar(select(func.count(ChangeRecord.id))) > 0
+    again = client.get(f"{base}/sessions/{world['workshop']}/reinstate")
+    assert "Programpunktet er ikke aflyst." in again.get_data(as_text=True)
+    assert client.get(f"{base}/sessions/{world['workshop']}/delete").status_code == 405
+
+
 def test_a_new_venue_reaches_everyone_registered(app, smtp, world):
     from eventhub.accounts.models import User
     from eventhub.events.models import Event

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from eventhub.extensions import db
 from eventhub.mail import BuiltMail, queue_built_mail
 from eventhub.meetings.models import ACCEPTED, Meeting, MeetingReminder, Scan
-from eventhub.meetings.services import place_name
+from eventhub.meetings.services import day_item, place_name
+from eventhub.programme.calendars import item_by_mail
 from eventhub.registration.models import Registration
 
 REMINDER_BEFORE = timedelta(minutes=10)
@@ -33,7 +34,19 @@ def build_meeting(meeting_id: int, to_registration_id: int, what: str,
         return None
     return BuiltMail("meeting", dict(
         meeting=meeting, event=meeting.event, reg=reg, other=meeting.other(reg.id),
-        what=what, place=place_name(meeting), link=_link(meeting, reg)))
+        what=what, place=place_name(meeting), link=_link(meeting, reg)),
+        attachments=_calendar_entry(meeting, reg, what))
+
+
+def _calendar_entry(meeting: Meeting, reg: Registration, what: str
+                    ) -> list[tuple[str, str, bytes]]:
+    """An agreed meeting, moved or called off, as a calendar entry to open from the mail
+    (the feed's UID and SEQUENCE: the calendar keeps one entry)."""
+    if what in ("accepted", "moved") and meeting.status == ACCEPTED:
+        return [("moede.ics", "text/calendar", item_by_mail(day_item(meeting, reg)))]
+    if what == "cancelled" and meeting.accepted_at is not None:
+        return [("aflyst-moede.ics", "text/calendar", item_by_mail(day_item(meeting, reg)))]
+    return []
 
 
 def build_reminder(meeting_id: int, to_registration_id: int) -> BuiltMail | None:

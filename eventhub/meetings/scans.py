@@ -23,7 +23,7 @@ from eventhub.mail import queue_built_mail
 from eventhub.meetings.models import Exhibitor, Scan
 from eventhub.meetings.services import require_organizer
 from eventhub.programme.models import Session, Speaker
-from eventhub.registration.models import CANCELLED, Registration
+from eventhub.registration.models import CANCELLED, Registration, normal_scan_code
 
 MAX_NOTES = 2000
 MAX_TAGS = 10
@@ -110,6 +110,14 @@ def _token_of(typed: str) -> str:
 
 
 def _person(event: Event, typed: str) -> Registration:
+    code = normal_scan_code(typed)
+    if code is not None:  # the short code printed under the badge's QR
+        reg = db.session.scalar(select(Registration).where(
+            Registration.event_id == event.id, Registration.scan_code == code))
+        if reg is None:
+            raise NotFound(_("Koden kendes ikke. Tjek de otte tegn under QR-koden på "
+                             "navneskiltet."), "code")
+        return _scannable(event, reg)
     token = _token_of(typed)
     reg = db.session.scalar(select(Registration).where(Registration.scan_token == token)) \
         if token else None
@@ -121,6 +129,10 @@ def _person(event: Event, typed: str) -> Registration:
                                     "navneskiltet."), "code")
         raise NotFound(_("Koden kendes ikke. Prøv at scanne QR-koden på navneskiltet "
                          "igen."), "code")
+    return _scannable(event, reg)
+
+
+def _scannable(event: Event, reg: Registration) -> Registration:
     if reg.event_id != event.id or reg.status == CANCELLED:
         raise NotFound(_("Badget hører ikke til dette arrangement."), "code")
     if reg.scan_consent_at is None:

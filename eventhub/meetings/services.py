@@ -436,21 +436,23 @@ def place_name(meeting: Meeting) -> str:
 def day_items(reg: Registration) -> list[DayItem]:
     """Meetings in the person's day: agreed and asked ones on the page; in the feed the
     agreed ones, and cancelled ones that once were agreed (STATUS:CANCELLED)."""
-    items = []
-    for meeting in db.session.scalars(select(Meeting).where(
-            or_(Meeting.requester_id == reg.id, Meeting.invitee_id == reg.id),
-            or_(Meeting.status.in_(OPEN_STATUSES), Meeting.accepted_at.is_not(None)))):
-        other = meeting.other(reg.id)
-        where = ", ".join(p for p in (place_name(meeting), meeting.event.venue) if p)
-        items.append(DayItem(
-            uid=meeting.uid, title=_("Møde med %(name)s", name=other.name),
-            starts_at=meeting.starts_at, ends_at=meeting.ends_at, location=where,
-            description=meeting.message, url=_meeting_url(meeting, reg),
-            sequence=meeting.sequence, cancelled=not meeting.is_open,
-            shown=meeting.is_open, in_feed=meeting.accepted_at is not None,
-            stamp=meeting.updated_at,
-            note="" if meeting.status == ACCEPTED else str(_("Afventer svar"))))
-    return items
+    return [day_item(meeting, reg) for meeting in db.session.scalars(select(Meeting).where(
+        or_(Meeting.requester_id == reg.id, Meeting.invitee_id == reg.id),
+        or_(Meeting.status.in_(OPEN_STATUSES), Meeting.accepted_at.is_not(None))))]
+
+
+def day_item(meeting: Meeting, reg: Registration) -> DayItem:
+    """One meeting as an entry of ``reg``'s day (and calendar)."""
+    other = meeting.other(reg.id)
+    where = ", ".join(p for p in (place_name(meeting), meeting.event.venue) if p)
+    return DayItem(
+        uid=meeting.uid, title=_("Møde med %(name)s", name=other.name),
+        starts_at=meeting.starts_at, ends_at=meeting.ends_at, location=where,
+        description=meeting.message, url=_meeting_url(meeting, reg),
+        sequence=meeting.sequence, cancelled=not meeting.is_open,
+        shown=meeting.is_open, in_feed=meeting.accepted_at is not None,
+        stamp=meeting.updated_at,
+        note="" if meeting.status == ACCEPTED else str(_("Afventer svar")))
 
 
 # --- mail ---------------------------------------------------------------------------------

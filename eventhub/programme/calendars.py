@@ -39,8 +39,20 @@ def calendar_bytes(event: Event, sessions: list[Session], name: str,
     for session in sessions:
         add_session(cal, event, session)
     for item in items:
-        add_event(cal, uid=item.uid, summary=item.title, start=item.starts_at,
-                  end=item.ends_at, location=item.location, description=item.description,
-                  url=item.url, sequence=item.sequence, cancelled=item.cancelled,
-                  stamp=item.stamp)
+        _add_item(cal, item)
     return to_bytes(cal)
+
+
+def item_by_mail(item: DayItem) -> bytes:
+    """One entry of a person's day for a mail: METHOD:PUBLISH, or METHOD:CANCEL when it is
+    cancelled, with the feed's UID and SEQUENCE so a calendar updates its one entry."""
+    cal = new_calendar(method="CANCEL" if item.cancelled else "PUBLISH")
+    _add_item(cal, item)
+    return to_bytes(cal)
+
+
+def _add_item(cal, item: DayItem) -> None:
+    add_event(cal, uid=item.uid, summary=item.title, start=item.starts_at,
+              end=item.ends_at, location=item.location, description=item.description,
+              url=item.url, sequence=item.sequence, cancelled=item.cancelled,
+              stamp=item.stamp)

@@ -238,6 +238,17 @@ def edit_session(slug: str, session_id: int):
     return _edit(slug, session_id)
 
 
+@bp.get("/sessions/<int:session_id>/<any(cancel, reinstate):action>")
+def confirm_cancel(slug: str, session_id: int, action: str):
+    """Cancelling or reinstating asks first: who will hear about it, and whether they
+    should."""
+    event = _event(slug)
+    session = services.get_session(event, session_id)
+    return render_template("programme/manage_cancel.html", event=event, session=session,
+                           cancel=action == "cancel", form=ActionForm(),
+                           audience=services.audience_of(event, session))
+
+
 @bp.post("/sessions/<int:session_id>/<action>")
 def session_action(slug: str, session_id: int, action: str):
     event = _event(slug)
@@ -248,7 +259,8 @@ def session_action(slug: str, session_id: int, action: str):
         flash(_("Kopien er oprettet. Ret tid og lokale."), "success")
         return redirect(url_for(".edit_session", slug=slug, session_id=copy.id))
     if action in ("cancel", "reinstate"):
-        services.set_cancelled(current_user, event, session, action == "cancel")
+        services.set_cancelled(current_user, event, session, action == "cancel",
+                               notify=request.form.get("quiet") != "1")
         audit.record(current_user, event, "programme.edit", f"session #{session.id} {action}")
         flash(_("Programpunktet er aflyst. Det vises stadig, markeret som aflyst.")
               if action == "cancel" else _("Programpunktet er genindsat."), "success")

@@ -41,7 +41,9 @@ from eventhub.registration.models import (
     SPEAKER,
     STATUS_LABELS,
     Registration,
+    new_scan_code,
     new_scan_token,
+    shown_scan_code,
 )
 
 # A4 sheet: 2 columns × 4 rows of 90 × 55 mm badges (credit-card holders).
@@ -139,13 +141,20 @@ def _badge(reg: Registration, with_qr: bool, speaker: SpeakerBadge | None = None
         "organization": reg.organization.name if reg.organization else "",
         "role": role,
         "qr_src": qr_data_uri(scan_link(reg)) if with_qr else None,
+        "code": shown_scan_code(_scan_code(reg)) if with_qr else "",
     }
+
+
+def _scan_code(reg: Registration) -> str:
+    if not reg.scan_code:
+        reg.scan_code = new_scan_code()
+    return reg.scan_code
 
 
 def _outside_badge(speaker: SpeakerBadge) -> dict:
     return {"name": speaker.name, "size": name_size(speaker.name),
             "job_title": speaker.job_title, "organization": speaker.organization,
-            "role": SPEAKER, "qr_src": None}
+            "role": SPEAKER, "qr_src": None, "code": ""}
 
 
 def badges_pdf(event: Event, registrations: Iterable[Registration], *,

@@ -56,6 +56,33 @@ def new_scan_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed off a badge is not
+# mistaken for another (see normal_scan_code).
+SCAN_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SCAN_CODE_LENGTH = 8
+
+
+def new_scan_code() -> str:
+    """The badge's short code under its scan QR, for typing when a camera fails: 40
+    random bits, unique within the event (scanning is per event and rate-limited)."""
+    return "".join(secrets.choice(SCAN_CODE_ALPHABET) for _ in range(SCAN_CODE_LENGTH))
+
+
+def shown_scan_code(code: str | None) -> str:
+    """A scan code as printed: two groups of four, ``K7QM-4XPD``."""
+    return f"{code[:4]}-{code[4:]}" if code else ""
+
+
+def normal_scan_code(typed: str) -> str | None:
+    """A typed scan code as stored, forgiving case, spaces, dashes and the letters that
+    look like digits (O → 0, I and L → 1); None when it cannot be one."""
+    text = "".join(ch for ch in (typed or "").upper() if not ch.isspace() and ch != "-")
+    text = text.translate(str.maketrans("OIL", "011"))
+    if len(text) == SCAN_CODE_LENGTH and all(ch in SCAN_CODE_ALPHABET for ch in text):
+        return text
+    return None
+
+
 def new_manage_token() -> str:
     """The secret in a participant's personal link: 256 random bits."""
     return secrets.token_urlsafe(32)
@@ -66,6 +93,7 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
         Index("ix_registrations_event_status", "event_id", "status"),
+        UniqueConstraint("event_id", "scan_code", name="uq_registrations_event_scan_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +130,7 @@ class Registration(db.Model):
     scan_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scan_token: Mapped[str | None] = mapped_column(String(64), unique=True,
                                                    default=new_scan_token)
+    scan_code: Mapped[str | None] = mapped_column(String(8), default=new_scan_code)
     source: Mapped[str] = mapped_column(String(12), default="web")  # web | staff | import
 
     event: Mapped[Event] = relationship()

@@ -20,6 +20,7 @@ from eventhub.registration.models import (
     Answer,
     Registration,
     new_manage_token,
+    new_scan_code,
     new_scan_token,
     new_ticket_code,
 )
@@ -148,7 +149,7 @@ def _anonymize(registration_ids: list[int]) -> None:
         reg.job_title = ""
         reg.directory_consent_at = None
         reg.scan_consent_at = None
-        reg.scan_token = new_scan_token()
+        reg.scan_token, reg.scan_code = new_scan_token(), new_scan_code()
         reg.user_id = None
         reg.manage_token, reg.ticket_code = new_manage_token(), new_ticket_code()
     db.session.flush()

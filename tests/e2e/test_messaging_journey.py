@@ -54,7 +54,7 @@ def _new_session(page: Page, title: str, start: str, end: str) -> int:
         page.get_by_label(re.compile("Gem alligevel")).check()
         page.get_by_role("button", name="Gem").click()
     expect(page.get_by_text("Programpunktet er gemt.")).to_be_visible()
-    href = page.get_by_role("link", name=title).get_attribute("href")
+    href = page.get_by_role("link", name=title, exact=True).get_attribute("href")
     return int(href.rstrip("/").rsplit("/", 1)[1])
 
 
@@ -119,7 +119,10 @@ def test_changes_reach_the_participant_and_the_certificate_follows_check_in(
         organizer.get_by_label(re.compile("Gem alligevel")).check()
         organizer.get_by_role("button", name="Gem").click()
     expect(organizer.get_by_text("Programpunktet er gemt.")).to_be_visible()
-    organizer.get_by_role("button", name=re.compile("Aflys " + re.escape(CANCELLED))).click()
+    organizer.get_by_role("link", name=re.compile("Aflys " + re.escape(CANCELLED))).click()
+    expect(organizer.locator("#notice-count")).to_contain_text("får besked på mail")
+    step(organizer, "comms-02b-organizer-cancels-desktop")
+    organizer.get_by_role("button", name="Aflys programpunktet").click()
     expect(organizer.get_by_text("Programpunktet er aflyst")).to_be_visible()
     organizer.goto(f"{MANAGE}/mail")
     step(organizer, "comms-03-mail-rules-desktop")
