@@ -383,8 +383,9 @@ def test_segments(app, world):
 
 def test_mail_preview_send_and_unsubscribe(app, client, world, mail_dir, login):
     login(client, "cm@example.com")
-    data = {"segment": "not_checked_in", "subject": "Tak, {navn}",
-            "body": "Kære {navn} fra {organisation}\nSvar her: {evaluering}"}
+    # The placeholders as the event's mail texts write them; the older {navn} still works.
+    data = {"segment": "not_checked_in", "subject": "Tak, {{ navn }}",
+            "body": "Kære {{navn}} fra {organisation}\nSvar her: {{ evaluering }}"}
     preview = client.post(BASE + "/mail", data={**data, "action": "preview"})
     page = preview.get_data(as_text=True)
     assert "Mailen går til 2 modtagere." in page and "Kære Carl Carlsen fra Odense Kommune" in page
@@ -436,7 +437,9 @@ def test_mail_bad_input(app, client, world, login):
     login(client, "cm@example.com")
     cases = [({"segment": "all", "subject": "", "body": "x"}, "Skriv et emne."),
              ({"segment": "all", "subject": "x", "body": "Hej {fornavn}"},
-              "Ukendt felt: {fornavn}"),
+              "Ukendt felt: {{ fornavn }}. Brug kun {{ navn }}, {{ organisation }}"),
+             ({"segment": "all", "subject": "x", "body": "Hej {{ fornavn }}"},
+              "Ukendt felt: {{ fornavn }}."),
              ({"segment": "interested", "subject": "x", "body": "y"}, "Vælg løsningen."),
              ({"segment": "org_kind", "subject": "x", "body": "y"}, "Vælg typen af organisation."),
              ({"segment": "alle", "subject": "x", "body": "y"}, "Vælg en af mulighederne")]

@@ -53,7 +53,8 @@ STATUS_CHOICES = (CONFIRMED, WAITLISTED, PENDING)
 # What a mailing is: the community manager's follow-up, or an organizer's message.
 FOLLOWUP, MESSAGE = "followup", "message"
 ORG_KIND_LABELS = ORGANIZATION_KIND_LABELS  # one table of labels for the kinds
-# Placeholders in subject and text: {name} → what it becomes for one person.
+# Placeholders in subject and text: {{ name }} → what it becomes for one person, written
+# as in the event's own mail texts (the older {name} is read as well).
 PLACEHOLDERS = {
     "navn": _l("deltagerens navn"),
     "organisation": _l("deltagerens organisation"),
@@ -61,7 +62,16 @@ PLACEHOLDERS = {
     "evaluering": _l("link til evalueringen (afstemningerne efter arrangementet)"),
     "netvaerk": _l("link til netværket"),
 }
-PLACEHOLDER_RE = re.compile(r"\{([^{}\s]{1,30})\}")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}\s]{1,30})\s*\}\}|\{([^{}\s]{1,30})\}")
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The names of the placeholders in ``text``."""
+    return {a or b for a, b in PLACEHOLDER_RE.findall(text)}
+
+
+def shown_placeholder(name: str) -> str:
+    return "{{ " + name + " }}"
 MAX_SUBJECT, MAX_BODY = 200, 10000
 
 
@@ -125,11 +135,11 @@ def _check(data: MailData) -> tuple[str, str]:
     if len(body) > MAX_BODY:
         raise ValidationError(_("Højst %(max)d tegn.", max=MAX_BODY), "body")
     for where, text in (("subject", subject), ("body", body)):
-        unknown = sorted({m for m in PLACEHOLDER_RE.findall(text) if m not in PLACEHOLDERS})
+        unknown = sorted(placeholders_in(text) - set(PLACEHOLDERS))
         if unknown:
             raise ValidationError(_("Ukendt felt: %(names)s. Brug kun %(known)s.",
-                                    names=", ".join("{" + u + "}" for u in unknown),
-                                    known=", ".join("{" + k + "}" for k in PLACEHOLDERS)),
+                                    names=", ".join(map(shown_placeholder, unknown)),
+                                    known=", ".join(map(shown_placeholder, PLACEHOLDERS))),
                                   where)
     return subject, body
 
@@ -175,7 +185,8 @@ def fill(text: str, event: Event, reg: Registration) -> str:
         "netvaerk": current_app.config["BASE_URL"] + url_for("directory.index",
                                                              slug=event.slug),
     }
-    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return PLACEHOLDER_RE.sub(
+        lambda m: values.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
 @dataclass
@@ -216,7 +227,7 @@ def send(actor, event: Event, data: MailData) -> Mailing:
     for reg in people:
         queue_built_mail(reg.email, "followup-mail", kind=data.kind, event_id=event.id,
                          mailing_id=mailing.id, registration_id=reg.id)
-    if "{evaluering}" in subject + body and event.ends_at <= utcnow():
+    if "evaluering" in placeholders_in(subject + body) and event.ends_at <= utcnow():
         open_survey(actor, event, quiet=True)
     audit.record(actor, event, f"{data.kind}.mail" if data.kind == FOLLOWUP else "messaging.mail",
                  f"{data.segment} {value[:40]}: {len(people)}".strip())
